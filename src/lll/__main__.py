@@ -1,0 +1,3 @@
+from lll.cli import main
+
+main()

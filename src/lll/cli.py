@@ -1,0 +1,225 @@
+"""The ``lll`` command. Thin: parse arguments, call the library, show results,
+turn ``LLLError`` into one clear line on stderr and an exit status (cli.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lll import __version__
+from lll.errors import LLLError
+from lll.fetch.run import FetchReport, SourceOutcome
+from lll.newsletter import Newsletter
+from lll.workspace import Workspace, resolve_root
+
+
+def _debug() -> bool:
+    return os.environ.get("LLL_DEBUG", "") not in ("", "0")
+
+
+class LLLGroup(click.Group):
+    """Translates library errors into one line on stderr and the documented exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LLLError as exc:
+            if _debug():
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LLLGroup)
+@click.version_option(__version__, prog_name="lll")
+@click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace folder (default: $LLL_WORKSPACE, else the current folder).")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None) -> None:
+    """LLL — Large Language Letters: drafts a daily newsletter from the sources you follow,
+    checks every claim against them, and publishes the issue as a draft for review."""
+    ctx.obj = {"workspace": workspace}
+
+
+def _root(ctx: click.Context) -> Path:
+    return resolve_root(ctx.obj.get("workspace"))
+
+
+@contextmanager
+def _open(ctx: click.Context) -> Iterator[Newsletter]:
+    with Newsletter.open(_root(ctx)) as letter:
+        yield letter
+
+
+@cli.command()
+@click.option("--name", default="Large Language Letters", show_default=True, help="The newsletter's name.")
+@click.pass_context
+def init(ctx: click.Context, name: str) -> None:
+    """Create the workspace (idempotent)."""
+    root = _root(ctx)
+    existed = (root / "lll.toml").exists()
+    ws = Workspace.init(root, name)
+    Newsletter(ws).close()  # creates and migrates the database
+    click.echo(f"{'Workspace already set up' if existed else 'Created workspace'} in {root}")
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def sources() -> None:
+    """Add, import, export and list sources."""
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", default="", help='Display name used in prose, e.g. "Berkeley RDI\'s Agentic AI Weekly".')
+@click.option("--weight", type=float, default=None, help="Source weight for ranking (default 1.0).")
+@click.option("--kind", default="", help="feed, newsletter, podcast, arxiv, hn or github (default: detected).")
+@click.option("--fulltext", type=click.Choice(["auto", "always", "never"]), default=None,
+              help="Fetch article pages for summary-only items.")
+@click.pass_context
+def sources_add(ctx: click.Context, url: str, name: str, weight: float | None, kind: str,
+                fulltext: str | None) -> None:
+    """Add a source (or update its name, weight, kind)."""
+    with _open(ctx) as letter:
+        source, created = letter.add_source(url, name=name, weight=weight, kind=kind, fulltext=fulltext or "")
+    click.echo(f"{'Added' if created else 'Updated'} source {source.id}: {source.name} <{source.url}>")
+
+
+@sources.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def sources_import(ctx: click.Context, file: Path) -> None:
+    """Import sources from an OPML file."""
+    with _open(ctx) as letter:
+        added, updated, skipped = letter.import_opml(file)
+    click.echo(f"Imported {file}: {added} added, {updated} already known, {len(skipped)} skipped")
+    for note in skipped:
+        click.echo(f"  skipped: {note}", err=True)
+
+
+@sources.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.pass_context
+def sources_export(ctx: click.Context, output: Path | None) -> None:
+    """Export the sources as OPML (stdout by default)."""
+    with _open(ctx) as letter:
+        text = letter.export_opml()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@sources.command("remove")
+@click.argument("url")
+@click.pass_context
+def sources_remove(ctx: click.Context, url: str) -> None:
+    """Remove a source and its items."""
+    with _open(ctx) as letter:
+        if not letter.remove_source(url):
+            raise LLLError(f"no source with URL {url}; see `lll sources list`")
+    click.echo(f"Removed {url}")
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def sources_list(ctx: click.Context, as_json: bool) -> None:
+    """Sources with their health: last fetch, status, items, errors."""
+    with _open(ctx) as letter:
+        rows = letter.health()
+    if as_json:
+        click.echo(json.dumps([{
+            "id": h.source.id, "url": h.source.url, "name": h.source.name, "kind": h.source.kind,
+            "detected_kind": h.detected_kind, "weight": h.source.weight, "items": h.items,
+            "last_fetch_at": h.last_fetch_at, "last_ok_at": h.last_ok_at, "last_status": h.last_status,
+            "last_http_status": h.last_http_status, "last_error": h.last_error,
+            "consecutive_failures": h.consecutive_failures} for h in rows], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ("id", "name", "kind", "weight", "items", "last fetch", "status", "fails", "error"):
+        table.add_column(col, overflow="fold")
+    for h in rows:
+        kind = h.source.kind if h.source.kind != "auto" else (h.detected_kind or "auto")
+        table.add_row(str(h.source.id), h.source.name, kind, f"{h.source.weight:g}", str(h.items),
+                      h.last_fetch_at or "never", h.last_status, str(h.consecutive_failures),
+                      (h.last_error or "")[:120])
+    Console(width=max(100, Console().width)).print(table)
+    click.echo(f"{len(rows)} sources")
+
+
+# -- fetch -----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[SourceOutcome], None] | None]:
+    """A rich progress bar on a terminal; nothing when stderr is not one."""
+    if not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[last]}"), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("fetch", total=total, last="")
+
+        def advance(outcome: SourceOutcome) -> None:
+            bar.update(task, advance=1, last=f"{outcome.source.name[:30]}: {outcome.status}")
+
+        yield advance
+
+
+def _print_report(report: FetchReport) -> None:
+    for outcome in report.failed:
+        click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
+    click.echo(report.summary_line())
+
+
+@cli.command()
+@click.pass_context
+def fetch(ctx: click.Context) -> None:
+    """Fetch every source once, politely and concurrently; safe to rerun."""
+    with _open(ctx) as letter, letter.lock("fetch"):
+        with _progress(len(letter.store.sources())) as progress:
+            report = letter.fetch(progress=progress)
+    _print_report(report)
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """The whole pipeline on the bundled sample corpus, served over loopback HTTP; no key needed."""
+    from lll.demo.run import DemoDay, run_demo
+
+    root = resolve_root(ctx.obj.get("workspace") or "lll-demo") if not ctx.obj.get("workspace") and \
+        not os.environ.get("LLL_WORKSPACE") else _root(ctx)
+
+    def show(day: DemoDay) -> None:
+        click.echo(f"{day.day}: {day.fetch.summary_line()}")
+        for outcome in day.fetch.failed:
+            click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
+
+    click.echo(f"Demo workspace: {root}")
+    run_demo(root, on_day=show)
+    click.echo(f"Done. Inspect it with: lll --workspace {root} sources list")
+
+
+def main() -> None:
+    cli(prog_name="lll")

@@ -1,0 +1,58 @@
+"""One exception tree for LLL.
+
+::
+
+    LLLError
+    ├── WorkspaceError        no workspace, unreadable lll.toml, unusable database
+    ├── SourceError           a source that cannot be added / imported (bad URL, bad OPML)
+    ├── FetchError            one URL could not be fetched (carries the url)
+    │   └── BlockedAddressError   refused by the SSRF guard
+    ├── ParseError            a fetched body that is not a usable feed (carries the source)
+    └── VerificationError     a draft with unsupported claims
+
+Messages are for people: say what failed and what to do next. Third-party errors
+are translated at the boundary and chained with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+
+class LLLError(Exception):
+    """Root of every error LLL raises on purpose."""
+
+    exit_code = 2
+
+
+class WorkspaceError(LLLError):
+    """The workspace is missing or unusable."""
+
+
+class SourceError(LLLError):
+    """A source definition or an OPML file is invalid."""
+
+
+class FetchError(LLLError):
+    """A URL could not be fetched."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class BlockedAddressError(FetchError):
+    """The SSRF guard refused an address (private, loopback, link-local...)."""
+
+
+class ParseError(LLLError):
+    """A body that is not a usable feed."""
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class VerificationError(LLLError):
+    """A draft carries claims its sources do not support."""
+
+    exit_code = 1

@@ -1,0 +1,1 @@
+"""Fetch: polite, bounded, guarded HTTP, and the run that fetches every source."""

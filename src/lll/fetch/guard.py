@@ -1,0 +1,63 @@
+"""The SSRF guard: which addresses LLL may connect to.
+
+By default only public addresses. ``loopback`` adds 127.0.0.0/8 and ::1 (what
+``demo`` and ``backtest`` use); ``private`` allows everything
+(``[fetch] allow_private = true`` or ``LLL_ALLOW_PRIVATE=1``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from lll.errors import BlockedAddressError
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+POLICIES = ("public", "loopback", "private")
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def address_allowed(address: str, policy: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if policy == "private":
+        return not ip.is_multicast and not ip.is_unspecified
+    if ip.is_loopback:
+        return policy == "loopback"
+    return ip.is_global and not ip.is_multicast
+
+
+async def check_url(url: str, policy: str, resolver: Resolver = system_resolver) -> None:
+    """Raise ``BlockedAddressError`` when any address of the URL's host is not allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedAddressError(f"{url}: only http and https URLs are fetched", url=url)
+    host = parts.hostname or ""
+    if not host:
+        raise BlockedAddressError(f"{url}: no host in URL", url=url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        ipaddress.ip_address(host)
+        addresses = [host]
+    except ValueError:
+        try:
+            addresses = await resolver(host, port)
+        except OSError as exc:
+            raise BlockedAddressError(f"{url}: cannot resolve {host} ({exc})", url=url) from exc
+    blocked = [a for a in addresses if not address_allowed(a, policy)]
+    if blocked or not addresses:
+        raise BlockedAddressError(
+            f"{url}: {host} resolves to a non-public address ({', '.join(blocked) or 'none'}); "
+            "refused by the SSRF guard. To allow it set [fetch] allow_private = true in lll.toml "
+            "or LLL_ALLOW_PRIVATE=1",
+            url=url,
+        )

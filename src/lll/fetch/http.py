@@ -1,0 +1,195 @@
+"""``HttpClient``: one polite, bounded HTTP GET at a time per call, many at once.
+
+- concurrency bounded overall and per host;
+- conditional GET (``If-None-Match`` / ``If-Modified-Since``);
+- gzip, deflate and brotli decoded here, with a cap on the decoded size;
+- redirects followed by hand (at most ``max_redirects``), each hop checked by the SSRF guard;
+- timeouts on connect, on each read, and on the whole exchange (a slow drip ends);
+- retries with exponential backoff on 429 and 5xx, honouring ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from lll.config import FetchSettings
+from lll.errors import BlockedAddressError, FetchError
+from lll.fetch.decode import BodyTooLarge, decoder_for
+from lll.fetch.guard import Resolver, check_url, system_resolver
+from lll.types import FetchedBody
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ACCEPT_FEEDS = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpClient:
+    """Async HTTP GET with every guard LLL needs. Use as ``async with``."""
+
+    def __init__(self, settings: FetchSettings, *, policy: str = "public",
+                 resolver: Resolver = system_resolver) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.resolver = resolver
+        self._all = asyncio.Semaphore(settings.concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_host))
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> HttpClient:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                                  pool=s.total_timeout),
+            limits=httpx.Limits(max_connections=s.concurrency, max_keepalive_connections=s.concurrency),
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+                  accept: str = ACCEPT_FEEDS, max_bytes: int | None = None) -> FetchedBody:
+        """GET a URL. Raises ``FetchError`` (with a reason a person can act on) on failure;
+        returns a body with status 304 when the validators still hold."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        limit = max_bytes or self.settings.max_bytes
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self._all:
+                try:
+                    async with asyncio.timeout(self.settings.total_timeout):
+                        result = await self._exchange(url, headers, limit)
+                except TimeoutError as exc:
+                    raise FetchError(f"{url}: no complete response within {self.settings.total_timeout:g} s "
+                                     "(server too slow or body never ends)", url=url) from exc
+            status, final_url, response_headers, body = result
+            if status in RETRY_STATUSES and attempt <= self.settings.retries:
+                delay = retry_after_seconds(response_headers.get("retry-after"))
+                if delay is None:
+                    delay = self.settings.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4)
+                if delay <= self.settings.max_retry_after:
+                    await asyncio.sleep(delay)
+                    continue
+            elapsed = time.perf_counter() - started
+            if status >= 400:
+                hint = response_headers.get("retry-after")
+                more = f"; server asks to retry after {hint}" if hint else ""
+                raise FetchError(f"{url}: HTTP {status} after {attempt} attempt(s){more}", url=url,
+                                 status=status)
+            return FetchedBody(
+                url=url, final_url=final_url, status=status, body=body,
+                content_type=response_headers.get("content-type", ""),
+                etag=response_headers.get("etag"), last_modified=response_headers.get("last-modified"),
+                elapsed=elapsed, attempts=attempt)
+
+    async def _exchange(self, url: str, headers: dict[str, str],
+                        limit: int) -> tuple[int, str, httpx.Headers, bytes]:
+        assert self._client is not None, "use HttpClient as an async context manager"
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            await check_url(current, self.policy, self.resolver)
+            host = urlsplit(current).netloc.lower()
+            async with self._hosts[host]:
+                try:
+                    request = self._client.build_request("GET", current, headers=headers)
+                    response = await self._client.send(request, stream=True)
+                except httpx.InvalidURL as exc:
+                    raise FetchError(f"{current}: invalid URL ({exc})", url=url) from exc
+                except httpx.TimeoutException as exc:
+                    raise FetchError(f"{current}: timed out ({exc.__class__.__name__})", url=url) from exc
+                except httpx.TransportError as exc:
+                    raise FetchError(f"{current}: connection failed ({exc.__class__.__name__}: {exc})",
+                                     url=url) from exc
+                try:
+                    if response.status_code in REDIRECT_STATUSES:
+                        location = response.headers.get("location", "")
+                        if not location:
+                            raise FetchError(f"{current}: redirect without Location", url=url)
+                        current = urljoin(current, location)
+                        continue
+                    body = b"" if response.status_code == 304 else await self._read(response, current, limit)
+                    return response.status_code, current, response.headers, body
+                finally:
+                    await response.aclose()
+        raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects (last: {current})", url=url)
+
+    async def _read(self, response: httpx.Response, url: str, limit: int) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"{url}: body of {int(declared):,} bytes is over the {limit:,}-byte cap",
+                             url=url, status=response.status_code)
+        encodings = [e for e in response.headers.get("content-encoding", "").split(",") if e.strip()]
+        try:
+            decoders = [decoder_for(e, limit) for e in reversed(encodings)]
+        except ValueError as exc:
+            raise FetchError(f"{url}: {exc}", url=url) from exc
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for raw in response.aiter_raw():
+                data = raw
+                for decoder in decoders:
+                    data = decoder.feed(data)
+                size += len(data)
+                if size > limit:
+                    raise BodyTooLarge
+                chunks.append(data)
+            tail = b""
+            for decoder in decoders:
+                tail = decoder.feed(tail) + decoder.flush() if tail else decoder.flush()
+            size += len(tail)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(tail)
+        except BodyTooLarge as exc:
+            raise FetchError(f"{url}: body over the {limit:,}-byte cap (after decompression)",
+                             url=url, status=response.status_code) from exc
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise FetchError(f"{url}: connection broke while reading ({exc.__class__.__name__})",
+                             url=url) from exc
+        except Exception as exc:  # zlib.error, brotli.error: a corrupt encoding
+            if isinstance(exc, FetchError):
+                raise
+            raise FetchError(f"{url}: corrupt {'/'.join(encodings)} body ({exc})", url=url) from exc
+        return b"".join(chunks)
+
+
+__all__ = ["HttpClient", "retry_after_seconds", "BlockedAddressError"]

@@ -1,0 +1,131 @@
+"""``Newsletter``: the library object behind every command — a workspace, its
+settings and its store, and one method per thing the editor does."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lll.errors import LLLError, SourceError
+from lll.fetch.guard import POLICIES, Resolver, system_resolver
+from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
+from lll.sources.opml import read_opml_file, write_opml
+from lll.store import Store
+from lll.store.db import SourceHealth
+from lll.types import SOURCE_KINDS, Source
+from lll.urls import is_http_url
+from lll.workspace import Workspace
+
+
+class Newsletter:
+    """A newsletter's workspace, opened. Close it (or use ``with``) when done."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.config = workspace.config
+        self.store = Store(workspace.database_url)
+        for decl in self.config.sources:
+            self._add(decl.url, name=decl.name, weight=decl.weight, kind=decl.kind, fulltext=decl.fulltext)
+
+    @classmethod
+    def open(cls, root: Path) -> Newsletter:
+        return cls(Workspace.open(root))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Newsletter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def _add(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
+             fulltext: str = "", site_url: str = "") -> tuple[Source, bool]:
+        if not is_http_url(url):
+            raise SourceError(f"{url!r} is not an http(s) URL: give the feed's full address")
+        if kind and kind not in SOURCE_KINDS + ("auto",):
+            raise SourceError(f"unknown kind {kind!r}: use one of {', '.join(SOURCE_KINDS)}")
+        if fulltext and fulltext not in ("auto", "always", "never"):
+            raise SourceError(f"fulltext {fulltext!r}: use auto, always or never")
+        if weight is not None and not 0 <= weight <= 100:
+            raise SourceError(f"weight {weight} is outside 0..100")
+        return self.store.add_source(url, name=name, weight=weight, kind=kind, fulltext=fulltext,
+                                     site_url=site_url)
+
+    def add_source(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
+                   fulltext: str = "") -> tuple[Source, bool]:
+        return self._add(url, name=name, weight=weight, kind=kind, fulltext=fulltext)
+
+    def import_opml(self, path: Path) -> tuple[int, int, list[str]]:
+        """Add every feed of an OPML file. Returns (added, updated, skipped notes)."""
+        found, skipped = read_opml_file(path)
+        if not found and not skipped:
+            raise SourceError(f"{path}: no feeds found (no <outline xmlUrl=...>)")
+        added = updated = 0
+        for outline in found:
+            try:
+                _, created = self._add(outline.url, name=outline.name, weight=outline.weight,
+                                       kind=outline.kind, site_url=outline.site_url)
+            except SourceError as exc:
+                skipped.append(str(exc))
+                continue
+            added, updated = added + created, updated + (not created)
+        return added, updated, skipped
+
+    def export_opml(self) -> str:
+        health = self.store.health()
+        return write_opml([h.source for h in health], f"{self.config.newsletter.name} sources",
+                          {h.source.id: h.site_url for h in health})
+
+    def remove_source(self, url: str) -> bool:
+        return self.store.remove_source(url)
+
+    def health(self) -> list[SourceHealth]:
+        return self.store.health()
+
+    # -- fetch -----------------------------------------------------------------------------
+
+    def fetch_policy(self, override: str | None = None) -> str:
+        if override:
+            if override not in POLICIES:
+                raise LLLError(f"unknown address policy {override!r}")
+            return override
+        return "private" if self.config.fetch.allow_private else "public"
+
+    def fetch(self, *, policy: str | None = None, resolver: Resolver = system_resolver,
+              progress: Callable[[SourceOutcome], None] | None = None) -> FetchReport:
+        """Fetch every source once and store what is new or changed."""
+        sources = self.store.sources()
+        run = FetchRun(self.store, self.config.fetch, policy=self.fetch_policy(policy), resolver=resolver,
+                       progress=progress)
+        return run.run(sources)
+
+    # -- locking ---------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, what: str, wait: bool = True) -> Iterator[None]:
+        """One writer job at a time per workspace: a second waits, or fails clearly."""
+        path = self.workspace.root / ".lll.lock"
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError as exc:
+                handle.seek(0)
+                holder = handle.read().strip() or "another lll command"
+                raise LLLError(f"the workspace is busy ({holder}); try again when it finishes") from exc
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"lll {what} (pid {os.getpid()})")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)

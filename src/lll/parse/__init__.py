@@ -1,0 +1,1 @@
+"""Parse: bodies in, frozen ``ParsedFeed``/``ParsedItem`` out. Pure functions, no I/O."""

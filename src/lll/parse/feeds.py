@@ -1,0 +1,209 @@
+"""Feeds (RSS 0.9x/1.0/2.0, Atom, JSON Feed) to ``ParsedFeed``, with the treatment
+each kind of source needs: arXiv abstracts, Hacker News signals, GitHub releases,
+podcast transcripts."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html as html_lib
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+
+from lll.errors import ParseError
+from lll.parse.html import extract_links, html_to_text
+from lll.types import Link, ParsedFeed, ParsedItem
+from lll.urls import canonical_url, is_http_url
+
+SHORT_SUMMARY = 600  # characters: below this, a summary-only item may need its article page
+_ARXIV_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I)
+_HN_POINTS = re.compile(r"(?:Points:\s*(\d[\d,]*))|(?:(\d[\d,]*)\s+points?\b)", re.I)
+_HN_COMMENTS = re.compile(r"(?:#?\s*Comments:\s*(\d[\d,]*))|(?:(\d[\d,]*)\s+comments?\b)", re.I)
+_RELEASE_TAG = re.compile(r"/releases/tag/([^/?#]+)")
+_GITHUB_FEED = re.compile(r"github\.com/([^/]+/[^/]+)/(?:releases|tags)(?:\.atom)?", re.I)
+_NON_ARTICLE = re.compile(r"\.(pdf|mp3|mp4|m4a|ogg|wav|zip|gz|png|jpe?g|gif|webp|xml|json)$", re.I)
+TRANSCRIPT_PREFERENCE = ("text/vtt", "application/x-subrip", "application/srt", "application/json",
+                         "text/plain", "text/html")
+
+
+def _first(*values: Any) -> str:
+    for value in values:
+        if value:
+            return str(value)
+    return ""
+
+
+def _plain(value: str) -> str:
+    """Titles and names: entities decoded, tags removed, one line."""
+    return " ".join(html_to_text(html_lib.unescape(value or "")).split())
+
+
+def _when(entry: Any) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _body(entry: Any) -> tuple[str, bool]:
+    """The richest markup of an entry, and whether it came from a full content element."""
+    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
+    if contents:
+        return max(contents, key=len), True
+    return _first(entry.get("summary"), entry.get("description")), False
+
+
+def detect_kind(feed_url: str, parsed: Any) -> str:
+    """Guess a source's kind from its URL and content; "feed" when nothing special."""
+    host = (urlsplit(feed_url).hostname or "").lower()
+    entries = parsed.entries[:20]
+    if "arxiv.org" in host or (entries and all("arxiv.org/abs/" in e.get("link", "") for e in entries)):
+        return "arxiv"
+    if host in {"hnrss.org", "news.ycombinator.com"} or (
+        entries and sum("news.ycombinator.com" in e.get("comments", "") or
+                        "on Hacker News" in e.get("summary", "") for e in entries) > len(entries) / 2
+    ):
+        return "hn"
+    if _GITHUB_FEED.search(feed_url):
+        return "github"
+    ns = parsed.get("namespaces", {}) or {}
+    if any("podcastindex" in v or "itunes" in v for v in ns.values()) or any(
+        e.get("podcast_transcript") or any(link.get("rel") == "enclosure" and
+        str(link.get("type", "")).startswith("audio") for link in e.get("links", [])) for e in entries
+    ):
+        return "podcast"
+    if entries:
+        linky = sum(len(_first(*(c.get("value") for c in e.get("content", [])))) > 1500 and
+                    _first(*(c.get("value") for c in e.get("content", []))).count("<a ") >= 4 for e in entries)
+        if linky > len(entries) / 2:
+            return "newsletter"
+    return "feed"
+
+
+def _number(match: re.Match[str] | None) -> int | None:
+    if not match:
+        return None
+    raw = match.group(1) or match.group(2)
+    return int(raw.replace(",", "")) if raw else None
+
+
+def _signals(kind: str, entry: Any, feed_url: str, text: str) -> dict[str, Any]:
+    signals: dict[str, Any] = {}
+    if kind == "hn":
+        points, comments = _number(_HN_POINTS.search(text)), _number(_HN_COMMENTS.search(text))
+        if points is not None:
+            signals["points"] = points
+        if comments is not None:
+            signals["comments"] = comments
+        if entry.get("comments"):
+            signals["discussion_url"] = entry["comments"]
+    elif kind == "github":
+        project = _GITHUB_FEED.search(feed_url)
+        tag = _RELEASE_TAG.search(entry.get("link", ""))
+        signals["project"] = project.group(1) if project else ""
+        signals["version"] = tag.group(1) if tag else _plain(entry.get("title", ""))
+    elif kind == "arxiv":
+        link = entry.get("link", "")
+        signals["arxiv_id"] = link.rsplit("/abs/", 1)[-1] if "/abs/" in link else ""
+        signals["categories"] = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
+    enclosures = [link.get("href") for link in entry.get("links", []) if link.get("rel") == "enclosure"]
+    if enclosures:
+        signals["enclosures"] = enclosures
+    return signals
+
+
+def _identity(guid: str, link: str, title: str, published: datetime | None) -> str:
+    if guid:
+        return canonical_url(guid, keep_fragment=True) if is_http_url(guid) else guid.strip()
+    if link:
+        return canonical_url(link, keep_fragment=True)
+    basis = f"{title}\n{published.isoformat() if published else ''}"
+    return "title:" + hashlib.sha1(basis.encode()).hexdigest()
+
+
+def content_hash(title: str, text: str, url: str) -> str:
+    return hashlib.sha256(f"{title}\n{canonical_url(url)}\n{text}".encode()).hexdigest()
+
+
+def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str) -> ParsedItem:
+    """One feedparser entry to a ``ParsedItem``."""
+    title = _plain(entry.get("title", ""))
+    link = _first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else "")
+    markup, full = _body(entry)
+    text = html_to_text(markup)
+    if kind == "arxiv":
+        text = _ARXIV_PREFIX.sub("", text)
+    published = _when(entry)
+    guid = str(entry.get("id") or "").strip()
+    links = extract_links(markup, link or feed_link)
+    transcript = entry.get("podcast_transcript") or {}
+    author = _plain(_first(entry.get("author"), ", ".join(a.get("name", "") for a in entry.get("authors", []) if a.get("name"))))
+    return ParsedItem(
+        identity=_identity(guid, link, title, published),
+        guid=guid,
+        url=link,
+        canonical_url=canonical_url(link) if link else "",
+        title=title,
+        text=text,
+        raw=markup,
+        content_hash=content_hash(title, text, link),
+        author=author,
+        published=published,
+        links=links,
+        signals=_signals(kind, entry, feed_url, text),
+        needs_fulltext=(not full and len(text) < SHORT_SUMMARY and is_http_url(link)
+                        and not _NON_ARTICLE.search(urlsplit(link).path) and kind in {"feed", "newsletter"}),
+        transcript_url=str(transcript.get("url", "")) if is_http_url(str(transcript.get("url", ""))) else "",
+        transcript_type=str(transcript.get("type", "")),
+    )
+
+
+def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "auto") -> ParsedFeed:
+    """Parse a feed body. Raises ``ParseError`` when it holds no feed at all;
+    an ill-formed feed whose entries could be recovered parses with a warning."""
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True,
+                              sanitize_html=True)
+    is_feed = bool(parsed.entries) or bool(parsed.get("version")) or bool(parsed.feed.get("title"))
+    if not is_feed:
+        reason = str(parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed found")
+        sniff = body[:1024].lower()
+        if b"<html" in sniff or "html" in content_type:
+            reason = "got an HTML page, not a feed: use the feed's own URL"
+        raise ParseError(f"{url}: not a feed ({reason})", source=url)
+    effective = detect_kind(url, parsed) if kind in ("", "auto") else kind
+    feed_link = str(parsed.feed.get("link", "") or url)
+    items: dict[str, ParsedItem] = {}
+    for entry in parsed.entries:
+        item = parse_entry(entry, effective, url, feed_link)
+        items.setdefault(item.identity, item)  # a repeated guid keeps its first entry
+    warning = ""
+    if parsed.get("bozo"):
+        warning = f"ill-formed feed, entries recovered: {parsed.get('bozo_exception')}"
+    return ParsedFeed(
+        title=_plain(parsed.feed.get("title", "")),
+        link=feed_link,
+        kind=effective,
+        items=tuple(items.values()),
+        warning=warning[:500],
+    )
+
+
+def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article") -> ParsedItem:
+    """The same item whose text came from its article page (or transcript).
+
+    ``content_hash`` stays the hash of the feed's version, so that the next fetch
+    of an unchanged feed finds the item unchanged."""
+    links = item.links or extract_links(raw, item.url)
+    return replace(item, text=text, links=links, needs_fulltext=False, text_origin=origin)
+
+
+__all__ = ["parse_feed", "parse_entry", "detect_kind", "with_fulltext", "content_hash", "Link"]

@@ -1,0 +1,112 @@
+"""HTML to plain text and links, safely: no script, style or markup survives."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+
+from lll.types import Link
+from lll.urls import canonical_url, is_http_url
+
+BLOCK_TAGS = frozenset(
+    "p div section article header footer aside nav main blockquote pre figure figcaption "
+    "h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table thead tbody tr hr address details summary".split()
+)
+DROP_TAGS = frozenset("script style noscript template iframe object embed svg math head title form button".split())
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
+_MARKUP_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_MARKUP_HINT.search(text or ""))
+
+
+def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
+    """Parse an HTML fragment into a ``<div>`` root; None for empty or hopeless input."""
+    if not markup or not markup.strip():
+        return None
+    try:
+        return lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        try:
+            return lxml.html.fromstring(f"<div>{markup}</div>")
+        except (lxml.etree.ParserError, ValueError):
+            return None
+
+
+def _walk(node: lxml.html.HtmlElement, out: list[str]) -> None:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    if tag in DROP_TAGS or not isinstance(node.tag, str):
+        if node.tail:
+            out.append(node.tail)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append("\n\n" if tag not in ("li", "dt", "dd", "tr") else "\n")
+    if tag == "br":
+        out.append("\n")
+    if tag == "img" and node.get("alt"):
+        out.append(node.get("alt", ""))
+    if node.text:
+        out.append(node.text)
+    for child in node:
+        _walk(child, out)
+    if block:
+        out.append("\n\n" if tag not in ("li", "dt", "dd", "tr") else "\n")
+    elif tag in ("td", "th"):
+        out.append(" ")
+    if node.tail:
+        out.append(node.tail)
+
+
+def tidy_text(text: str) -> str:
+    """Collapse runs of spaces, keep paragraph breaks, strip each line."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def element_text(root: lxml.html.HtmlElement) -> str:
+    out: list[str] = []
+    if root.text:
+        out.append(root.text)
+    for child in root:
+        _walk(child, out)
+    return tidy_text("".join(out))
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of an HTML fragment: entities decoded, markup and scripts gone,
+    paragraphs separated by blank lines. Plain text input comes back tidied."""
+    if not looks_like_html(markup):
+        return tidy_text(markup or "")
+    root = parse_fragment(markup)
+    if root is None:
+        return tidy_text(html_lib.unescape(re.sub(r"<[^>]*>", " ", markup)))
+    return element_text(root)
+
+
+def extract_links(markup: str, base_url: str = "") -> tuple[Link, ...]:
+    """Every distinct http(s) link of a fragment, resolved against ``base_url``, in order."""
+    root = parse_fragment(markup) if looks_like_html(markup) else None
+    if root is None:
+        return ()
+    seen: set[str] = set()
+    links: list[Link] = []
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href:
+            continue
+        url = urljoin(base_url, href) if base_url else href
+        if not is_http_url(url):
+            continue
+        key = canonical_url(url)
+        if key in seen:
+            continue
+        seen.add(key)
+        links.append(Link(url=url, text=tidy_text(anchor.text_content())[:300]))
+    return tuple(links)

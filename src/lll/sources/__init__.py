@@ -1,0 +1,1 @@
+"""Sources: what the editor follows, in and out of OPML."""

@@ -1,0 +1,283 @@
+"""``Store``: every read and write LLL makes to its database, as library calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from lll.clock import iso, now
+from lll.errors import WorkspaceError
+from lll.store import schema as t
+from lll.store.migrations import migrate
+from lll.types import FetchedBody, ParsedFeed, ParsedItem, Source
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, so DDL is transactional too
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def make_engine(url: str) -> sa.Engine:
+    sqlite = url.startswith("sqlite")
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # IMMEDIATE: take the write lock at BEGIN so two writers wait instead of deadlocking.
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    new: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: Source
+    site_url: str
+    detected_kind: str
+    items: int
+    last_fetch_at: str | None
+    last_ok_at: str | None
+    last_status: str
+    last_http_status: int | None
+    last_error: str | None
+    consecutive_failures: int
+
+
+def _source(row: Any) -> Source:
+    return Source(id=row.id, url=row.url, name=row.name, kind=row.kind, weight=row.weight,
+                  fulltext=row.fulltext, etag=row.etag, last_modified=row.last_modified)
+
+
+class Store:
+    """The workspace database. Each public write is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = make_engine(url)
+            migrate(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise WorkspaceError(f"database {url} is unusable: {exc.__class__.__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def add_source(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
+                   fulltext: str = "", site_url: str = "") -> tuple[Source, bool]:
+        """Add a source, or update the given fields of an existing one. Returns (source, created)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).first()
+            if row is None:
+                conn.execute(t.sources.insert().values(
+                    url=url, name=name or url, kind=kind or "auto", detected_kind="",
+                    weight=1.0 if weight is None else weight, fulltext=fulltext, site_url=site_url,
+                    feed_title="", added_at=iso(now()), last_status="never", consecutive_failures=0))
+                created = True
+            else:
+                changes: dict[str, Any] = {}
+                if name and name != row.name:
+                    changes["name"] = name
+                if weight is not None and weight != row.weight:
+                    changes["weight"] = weight
+                if kind and kind != row.kind:
+                    changes["kind"] = kind
+                if fulltext and fulltext != row.fulltext:
+                    changes["fulltext"] = fulltext
+                if site_url and site_url != row.site_url:
+                    changes["site_url"] = site_url
+                if changes:
+                    conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(**changes))
+                created = False
+            fresh = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).one()
+        return _source(fresh), created
+
+    def remove_source(self, url: str) -> bool:
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.sources.c.id).where(t.sources.c.url == url)).first()
+            if row is None:
+                return False
+            ids = sa.select(t.items.c.id).where(t.items.c.source_id == row.id)
+            conn.execute(t.item_revisions.delete().where(t.item_revisions.c.item_id.in_(ids)))
+            conn.execute(t.items.delete().where(t.items.c.source_id == row.id))
+            conn.execute(t.fetch_attempts.delete().where(t.fetch_attempts.c.source_id == row.id))
+            conn.execute(t.sources.delete().where(t.sources.c.id == row.id))
+        return True
+
+    def sources(self) -> list[Source]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.sources).order_by(t.sources.c.id)).all()
+        return [_source(r) for r in rows]
+
+    def health(self) -> list[SourceHealth]:
+        counts = (sa.select(t.items.c.source_id, sa.func.count().label("n"))
+                  .group_by(t.items.c.source_id).subquery())
+        query = (sa.select(t.sources, sa.func.coalesce(counts.c.n, 0).label("n_items"))
+                 .select_from(t.sources.outerjoin(counts, counts.c.source_id == t.sources.c.id))
+                 .order_by(t.sources.c.id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [SourceHealth(source=_source(r), site_url=r.site_url, detected_kind=r.detected_kind,
+                             items=r.n_items, last_fetch_at=r.last_fetch_at, last_ok_at=r.last_ok_at,
+                             last_status=r.last_status, last_http_status=r.last_http_status,
+                             last_error=r.last_error, consecutive_failures=r.consecutive_failures)
+                for r in rows]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(t.runs.insert().values(command=command, started_at=iso(now())))
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.runs.update().where(t.runs.c.id == run_id)
+                         .values(finished_at=iso(now()), summary=json.dumps(summary, sort_keys=True)))
+
+    # -- fetch results ---------------------------------------------------------------------
+
+    def record_failure(self, source: Source, *, run_id: int | None, started: datetime, seconds: float,
+                       error: str, http_status: int | None = None, attempts: int = 1,
+                       nbytes: int = 0) -> None:
+        """A fetch or parse that failed: one attempt row and the source's health, nothing else."""
+        with self.engine.begin() as conn:
+            conn.execute(t.fetch_attempts.insert().values(
+                run_id=run_id, source_id=source.id, url=source.url, started_at=iso(started),
+                seconds=seconds, outcome="error", http_status=http_status, bytes=nbytes,
+                attempts=attempts, new_items=0, changed_items=0, error=error[:2000]))
+            conn.execute(t.sources.update().where(t.sources.c.id == source.id).values(
+                last_fetch_at=iso(started), last_status="error", last_http_status=http_status,
+                last_error=error[:2000], consecutive_failures=t.sources.c.consecutive_failures + 1))
+
+    def save_fetch(self, source: Source, fetched: FetchedBody, parsed: ParsedFeed | None, *,
+                   run_id: int | None, started: datetime, seen_at: datetime) -> SaveResult:
+        """Store one successful fetch atomically: new items, revisions of changed ones,
+        the attempt, and the source's validators and health. A 304 writes no item row."""
+        new_rows: list[dict[str, Any]] = []
+        changed: list[tuple[int, ParsedItem]] = []
+        with self.engine.begin() as conn:
+            if parsed is not None:
+                known = {r.identity: (r.id, r.content_hash) for r in conn.execute(
+                    sa.select(t.items.c.identity, t.items.c.id, t.items.c.content_hash)
+                    .where(t.items.c.source_id == source.id))}
+                for item in parsed.items:
+                    if item.identity not in known:
+                        new_rows.append(_item_row(source.id, item, seen_at))
+                    elif known[item.identity][1] != item.content_hash:
+                        changed.append((known[item.identity][0], item))
+                if new_rows:
+                    conn.execute(t.items.insert(), new_rows)
+                for item_id, item in changed:
+                    _revise(conn, item_id, item, seen_at)
+            outcome = "not_modified" if fetched.not_modified else "ok"
+            conn.execute(t.fetch_attempts.insert().values(
+                run_id=run_id, source_id=source.id, url=source.url, started_at=iso(started),
+                seconds=fetched.elapsed, outcome=outcome, http_status=fetched.status,
+                bytes=len(fetched.body), attempts=fetched.attempts, new_items=len(new_rows),
+                changed_items=len(changed),
+                error=(parsed.warning or None) if parsed is not None else None))
+            values: dict[str, Any] = dict(
+                last_fetch_at=iso(started), last_ok_at=iso(started), last_status=outcome,
+                last_http_status=fetched.status, last_error=None, consecutive_failures=0)
+            if not fetched.not_modified:
+                values.update(etag=fetched.etag, last_modified=fetched.last_modified)
+            if parsed is not None:
+                values.update(detected_kind=parsed.kind, feed_title=parsed.title[:500])
+                if parsed.link:
+                    values["site_url"] = parsed.link
+            conn.execute(t.sources.update().where(t.sources.c.id == source.id).values(**values))
+        return SaveResult(new=len(new_rows), changed=len(changed))
+
+    def known_hashes(self, source_id: int) -> dict[str, str]:
+        """identity → content hash of every stored item of a source."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.items.c.identity, t.items.c.content_hash)
+                                .where(t.items.c.source_id == source_id))
+            return {r.identity: r.content_hash for r in rows}
+
+    # -- page cache (full text, transcripts) -----------------------------------------------
+
+    def cached_pages(self, urls: Iterable[str]) -> dict[str, Any]:
+        wanted = list(urls)
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.pages).where(t.pages.c.url.in_(wanted))).all()
+        return {r.url: r for r in rows}
+
+    def put_page(self, url: str, *, http_status: int | None, content_type: str, title: str, text: str,
+                 raw: str, error: str | None) -> None:
+        row = dict(fetched_at=iso(now()), http_status=http_status, content_type=content_type,
+                   title=title, text=text, raw=raw, error=error)
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(t.pages.c.url).where(t.pages.c.url == url)).first():
+                conn.execute(t.pages.update().where(t.pages.c.url == url).values(**row))
+            else:
+                conn.execute(t.pages.insert().values(url=url, **row))
+
+    # -- items -----------------------------------------------------------------------------
+
+    def count(self, table: sa.Table) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+    def items_since(self, since: datetime, until: datetime | None = None,
+                    source_ids: Sequence[int] | None = None) -> list[Any]:
+        """Items first seen in (since, until], oldest first, with their source's name and weight."""
+        query = (sa.select(t.items, t.sources.c.name.label("source_name"),
+                           t.sources.c.weight.label("source_weight"),
+                           t.sources.c.detected_kind.label("source_kind"))
+                 .join(t.sources, t.sources.c.id == t.items.c.source_id)
+                 .where(t.items.c.first_seen_at > iso(since)))
+        if until is not None:
+            query = query.where(t.items.c.first_seen_at <= iso(until))
+        if source_ids:
+            query = query.where(t.items.c.source_id.in_(list(source_ids)))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query.order_by(t.items.c.first_seen_at, t.items.c.id)).all())
+
+
+def _item_row(source_id: int, item: ParsedItem, seen_at: datetime) -> dict[str, Any]:
+    published = item.published or seen_at
+    return dict(
+        source_id=source_id, identity=item.identity, guid=item.guid, url=item.url,
+        canonical_url=item.canonical_url, title=item.title, author=item.author,
+        published_at=iso(published), published_in_feed=item.published is not None,
+        first_seen_at=iso(seen_at), updated_at=iso(seen_at), text=item.text,
+        text_origin=item.text_origin, raw=item.raw,
+        content_hash=item.content_hash,
+        links=_links_json(item), signals=json.dumps(item.signals, sort_keys=True),
+    )
+
+
+def _links_json(item: ParsedItem) -> str:
+    return json.dumps([{"url": link.url, "text": link.text} for link in item.links])
+
+
+def _revise(conn: sa.Connection, item_id: int, item: ParsedItem, seen_at: datetime) -> None:
+    """Keep the old version as a revision, then update the item in place."""
+    old = conn.execute(sa.select(t.items).where(t.items.c.id == item_id)).one()
+    conn.execute(t.item_revisions.insert().values(
+        item_id=item_id, seen_at=old.updated_at, content_hash=old.content_hash, title=old.title,
+        text=old.text, raw=old.raw))
+    conn.execute(t.items.update().where(t.items.c.id == item_id).values(
+        title=item.title, url=item.url, canonical_url=item.canonical_url, text=item.text,
+        raw=item.raw, author=item.author, content_hash=item.content_hash, updated_at=iso(seen_at),
+        text_origin=item.text_origin,
+        links=_links_json(item), signals=json.dumps(item.signals, sort_keys=True)))

