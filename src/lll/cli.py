@@ -199,26 +199,96 @@ def fetch(ctx: click.Context) -> None:
     _print_report(report)
 
 
+# -- draft, verify, clocks ------------------------------------------------------------------------
+
+
+def _today() -> str:
+    from lll.clock import now
+
+    return now().date().isoformat()
+
+
+@cli.command()
+@click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.pass_context
+def draft(ctx: click.Context, day: str | None) -> None:
+    """Draft the issue for a date from what is new since the previous issue."""
+    from lll.draft import Drafter
+
+    with _open(ctx) as letter, letter.lock("draft"):
+        result = Drafter(letter).draft(day or _today())
+    click.echo(f"Wrote {result.markdown_path}")
+    click.echo(f"Wrote {result.json_path}")
+    click.echo(result.summary_line())
+    for sentence in result.draft.dropped:
+        click.echo(f"  dropped (unsupported): {sentence[:140]}", err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def verify(ctx: click.Context, path: Path) -> None:
+    """Re-check a draft (possibly edited by hand) against its sources; exit 1 on unsupported claims."""
+    from lll.draft import Drafter
+
+    if not path.exists():
+        raise LLLError(f"{path}: no such file")
+    with _open(ctx) as letter:
+        report = Drafter(letter).verify_file(path)
+    if report.ok:
+        click.echo(f"{path}: verified ({report.claims_checked} claims in {report.paragraphs} paragraphs)")
+        return
+    click.echo(f"{path}: {len(report.failures)} unsupported claim(s) or structure problem(s):", err=True)
+    for line in report.lines():
+        click.echo(f"  {line}", err=True)
+    ctx.exit(1)
+
+
+@cli.command()
+@click.option("--all", "show_all", is_flag=True, help="Include clocks already revisited.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def clocks(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """Forward-looking dates found in the sources, with their due dates."""
+    from lll.store.records import Records
+
+    with _open(ctx) as letter:
+        rows = Records(letter.store).clocks(None if show_all else "open")
+    if as_json:
+        click.echo(json.dumps([{"id": r.id, "due": r.due, "phrase": r.phrase, "status": r.status,
+                                "opened_in": r.opened_in, "revisited_in": r.revisited_in, "source": r.source,
+                                "sentence": r.sentence} for r in rows], indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.due}  {r.status:<9} {r.source}: {r.sentence[:110]}  (opened {r.opened_in}; “{r.phrase}”)")
+    click.echo(f"{len(rows)} clocks")
+
+
 # -- demo ------------------------------------------------------------------------------------------
 
 
 @cli.command()
+@click.option("--workspace", "demo_workspace", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to build the demo workspace (default: ./lll-demo). It is reset on every run.")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo(ctx: click.Context, demo_workspace: Path | None) -> None:
     """The whole pipeline on the bundled sample corpus, served over loopback HTTP; no key needed."""
     from lll.demo.run import DemoDay, run_demo
 
-    root = resolve_root(ctx.obj.get("workspace") or "lll-demo") if not ctx.obj.get("workspace") and \
-        not os.environ.get("LLL_WORKSPACE") else _root(ctx)
+    chosen = demo_workspace or ctx.obj.get("workspace") or os.environ.get("LLL_WORKSPACE") or "lll-demo"
+    root = resolve_root(chosen)
 
     def show(day: DemoDay) -> None:
-        click.echo(f"{day.day}: {day.fetch.summary_line()}")
+        click.echo(f"{day.day}: fetch: {day.fetch.summary_line()}")
         for outcome in day.fetch.failed:
             click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
+        click.echo(f"{day.day}: draft: {day.draft.summary_line()}")
+        click.echo(f"  {day.draft.markdown_path}")
 
     click.echo(f"Demo workspace: {root}")
-    run_demo(root, on_day=show)
-    click.echo(f"Done. Inspect it with: lll --workspace {root} sources list")
+    days = run_demo(root, on_day=show)
+    click.echo(f"Done. The latest issue: {days[-1].draft.markdown_path}")
+    click.echo(f"Check it again with: lll --workspace {root} verify {days[-1].draft.markdown_path}")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
 from lll.store.db import SourceHealth
-from lll.types import SOURCE_KINDS, Source
+from lll.records import SOURCE_KINDS, Source
 from lll.urls import is_http_url
 from lll.workspace import Workspace
 

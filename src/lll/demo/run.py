@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lll.clock import frozen_at
 from lll.demo.server import PLACEHOLDER, CorpusServer
+from lll.draft import Drafter, DraftResult
 from lll.errors import WorkspaceError
 from lll.fetch.run import FetchReport
 from lll.newsletter import Newsletter
@@ -31,6 +32,7 @@ def end_of_day(day: str) -> datetime:
 class DemoDay:
     day: str
     fetch: FetchReport
+    draft: DraftResult
 
 
 def prepare_workspace(root: Path) -> Workspace:
@@ -48,11 +50,12 @@ def prepare_workspace(root: Path) -> Workspace:
 
 
 def run_demo(root: Path, on_day: Callable[[DemoDay], None] | None = None) -> list[DemoDay]:
-    """Replay every day of the bundled corpus: import its sources, then each day fetch."""
+    """Replay every day of the bundled corpus: import its sources, then each day fetch and draft."""
     corpus = corpus_root()
     ws = prepare_workspace(root)
     results: list[DemoDay] = []
     with Newsletter(ws) as letter:
+        drafter = Drafter(letter)
         first = None
         with CorpusServer(corpus, day="0000-00-00") as server:
             for day in server.index.days:
@@ -66,7 +69,8 @@ def run_demo(root: Path, on_day: Callable[[DemoDay], None] | None = None) -> lis
                         staged.write_bytes(opml)
                         letter.import_opml(staged)
                     report = letter.fetch(policy="loopback")
-                result = DemoDay(day=day, fetch=report)
+                    drafted = drafter.draft(day)
+                result = DemoDay(day=day, fetch=report, draft=drafted)
                 results.append(result)
                 if on_day:
                     on_day(result)

@@ -25,7 +25,7 @@ from lll.config import FetchSettings
 from lll.errors import BlockedAddressError, FetchError
 from lll.fetch.decode import BodyTooLarge, decoder_for
 from lll.fetch.guard import Resolver, check_url, system_resolver
-from lll.types import FetchedBody
+from lll.records import FetchedBody
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

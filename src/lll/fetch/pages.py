@@ -12,7 +12,7 @@ from lll.parse.extract import extract_article
 from lll.parse.feeds import with_fulltext
 from lll.parse.transcript import transcript_to_text
 from lll.store import Store
-from lll.types import ParsedItem
+from lll.records import ParsedItem
 from lll.urls import canonical_url
 
 RETRY_FAILED_AFTER = timedelta(hours=20)

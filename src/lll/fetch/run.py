@@ -22,7 +22,7 @@ from lll.fetch.http import HttpClient
 from lll.fetch.pages import PageFetcher
 from lll.parse.feeds import parse_feed
 from lll.store import Store
-from lll.types import ParsedFeed, Source
+from lll.records import ParsedFeed, Source
 
 POOL_THRESHOLD = 24  # sources: below this, parse inline (a process pool costs ~0.3 s to start)
 

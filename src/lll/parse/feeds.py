@@ -17,13 +17,17 @@ import feedparser
 
 from lll.errors import ParseError
 from lll.parse.html import extract_links, html_to_text
-from lll.types import Link, ParsedFeed, ParsedItem
+from lll.parse.jsonfeed import looks_like_json_feed, parse_json_feed
+from lll.records import Link, ParsedFeed, ParsedItem
 from lll.urls import canonical_url, is_http_url
 
 SHORT_SUMMARY = 600  # characters: below this, a summary-only item may need its article page
 _ARXIV_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I)
-_HN_POINTS = re.compile(r"(?:Points:\s*(\d[\d,]*))|(?:(\d[\d,]*)\s+points?\b)", re.I)
-_HN_COMMENTS = re.compile(r"(?:#?\s*Comments:\s*(\d[\d,]*))|(?:(\d[\d,]*)\s+comments?\b)", re.I)
+# hnrss says "Points: 163 # Comments: 92"; other feeds "163 points, 92 comments".
+_HN_POINTS = (re.compile(r"\bPoints:\s*(\d[\d,]*)", re.I),
+              re.compile(r"(?<![\w.=/#-])(\d[\d,]*)\s+points?\b", re.I))
+_HN_COMMENTS = (re.compile(r"\bComments:\s*(\d[\d,]*)", re.I),
+                re.compile(r"(?<![\w.=/#-])(\d[\d,]*)\s+comments?\b", re.I))
 _RELEASE_TAG = re.compile(r"/releases/tag/([^/?#]+)")
 _GITHUB_FEED = re.compile(r"github\.com/([^/]+/[^/]+)/(?:releases|tags)(?:\.atom)?", re.I)
 _NON_ARTICLE = re.compile(r"\.(pdf|mp3|mp4|m4a|ogg|wav|zip|gz|png|jpe?g|gif|webp|xml|json)$", re.I)
@@ -88,17 +92,19 @@ def detect_kind(feed_url: str, parsed: Any) -> str:
     return "feed"
 
 
-def _number(match: re.Match[str] | None) -> int | None:
-    if not match:
-        return None
-    raw = match.group(1) or match.group(2)
-    return int(raw.replace(",", "")) if raw else None
+def _number(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+    """The first labelled count, else the first "N points"-style count."""
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
 
 
 def _signals(kind: str, entry: Any, feed_url: str, text: str) -> dict[str, Any]:
     signals: dict[str, Any] = {}
     if kind == "hn":
-        points, comments = _number(_HN_POINTS.search(text)), _number(_HN_COMMENTS.search(text))
+        points, comments = _number(_HN_POINTS, text), _number(_HN_COMMENTS, text)
         if points is not None:
             signals["points"] = points
         if comments is not None:
@@ -166,9 +172,23 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str) -> ParsedI
     )
 
 
+def _build(url: str, kind: str, title: str, link: str, entries: list[Any], warning: str) -> ParsedFeed:
+    feed_link = link or url
+    items: dict[str, ParsedItem] = {}
+    for entry in entries:
+        item = parse_entry(entry, kind, url, feed_link)
+        items.setdefault(item.identity, item)  # a repeated guid keeps its first entry
+    return ParsedFeed(title=_plain(title), link=feed_link, kind=kind, items=tuple(items.values()),
+                      warning=warning[:500])
+
+
 def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "auto") -> ParsedFeed:
     """Parse a feed body. Raises ``ParseError`` when it holds no feed at all;
     an ill-formed feed whose entries could be recovered parses with a warning."""
+    if looks_like_json_feed(body, content_type):
+        meta, entries = parse_json_feed(body, url)
+        effective = "feed" if kind in ("", "auto") else kind
+        return _build(url, effective, meta["title"], meta["link"], entries, "")
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True,
                               sanitize_html=True)
@@ -180,21 +200,9 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
             reason = "got an HTML page, not a feed: use the feed's own URL"
         raise ParseError(f"{url}: not a feed ({reason})", source=url)
     effective = detect_kind(url, parsed) if kind in ("", "auto") else kind
-    feed_link = str(parsed.feed.get("link", "") or url)
-    items: dict[str, ParsedItem] = {}
-    for entry in parsed.entries:
-        item = parse_entry(entry, effective, url, feed_link)
-        items.setdefault(item.identity, item)  # a repeated guid keeps its first entry
-    warning = ""
-    if parsed.get("bozo"):
-        warning = f"ill-formed feed, entries recovered: {parsed.get('bozo_exception')}"
-    return ParsedFeed(
-        title=_plain(parsed.feed.get("title", "")),
-        link=feed_link,
-        kind=effective,
-        items=tuple(items.values()),
-        warning=warning[:500],
-    )
+    warning = f"ill-formed feed, entries recovered: {parsed.get('bozo_exception')}" if parsed.get("bozo") else ""
+    return _build(url, effective, str(parsed.feed.get("title", "")), str(parsed.feed.get("link", "") or ""),
+                  list(parsed.entries), warning)
 
 
 def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article") -> ParsedItem:

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import lxml.etree
 import lxml.html
 
-from lll.types import Link
+from lll.records import Link
 from lll.urls import canonical_url, is_http_url
 
 BLOCK_TAGS = frozenset(

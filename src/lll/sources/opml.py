@@ -10,7 +10,7 @@ from pathlib import Path
 from lxml import etree
 
 from lll.errors import SourceError
-from lll.types import Source
+from lll.records import Source
 from lll.urls import is_http_url
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,

@@ -14,7 +14,7 @@ from lll.clock import iso, now
 from lll.errors import WorkspaceError
 from lll.store import schema as t
 from lll.store.migrations import migrate
-from lll.types import FetchedBody, ParsedFeed, ParsedItem, Source
+from lll.records import FetchedBody, ParsedFeed, ParsedItem, Source
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

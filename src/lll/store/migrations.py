@@ -57,6 +57,35 @@ MIGRATIONS: list[Migration] = [
                 raw TEXT NOT NULL, error VARCHAR)""",
         ],
     ),
+    (
+        "0002_ledger_issues_clocks",
+        [
+            """CREATE TABLE stories (
+                id VARCHAR NOT NULL PRIMARY KEY, first_day VARCHAR NOT NULL, title VARCHAR NOT NULL)""",
+            """CREATE TABLE story_units (
+                story_id VARCHAR NOT NULL REFERENCES stories (id), unit_id VARCHAR NOT NULL,
+                item_id INTEGER NOT NULL REFERENCES items (id), day VARCHAR NOT NULL,
+                status VARCHAR NOT NULL, span_start INTEGER NOT NULL, span_end INTEGER NOT NULL,
+                title VARCHAR NOT NULL, urls TEXT NOT NULL, vector BLOB,
+                PRIMARY KEY (day, unit_id))""",
+            "CREATE INDEX ix_story_units_story ON story_units (story_id)",
+            "CREATE INDEX ix_story_units_item ON story_units (item_id)",
+            """CREATE TABLE issues (
+                date VARCHAR NOT NULL PRIMARY KEY, title VARCHAR NOT NULL, path VARCHAR NOT NULL,
+                created_at VARCHAR NOT NULL, window_start VARCHAR NOT NULL, window_end VARCHAR NOT NULL,
+                content_hash VARCHAR NOT NULL, verified BOOLEAN NOT NULL, summary TEXT NOT NULL)""",
+            """CREATE TABLE issue_stories (
+                issue_date VARCHAR NOT NULL REFERENCES issues (date),
+                story_id VARCHAR NOT NULL REFERENCES stories (id), role VARCHAR NOT NULL,
+                status VARCHAR NOT NULL, PRIMARY KEY (issue_date, story_id))""",
+            """CREATE TABLE clocks (
+                id VARCHAR NOT NULL PRIMARY KEY, story_id VARCHAR NOT NULL REFERENCES stories (id),
+                item_id INTEGER NOT NULL REFERENCES items (id), opened_in VARCHAR NOT NULL,
+                sentence TEXT NOT NULL, phrase VARCHAR NOT NULL, due VARCHAR NOT NULL,
+                precision VARCHAR NOT NULL, status VARCHAR NOT NULL, revisited_in VARCHAR)""",
+            "CREATE INDEX ix_clocks_due ON clocks (status, due)",
+        ],
+    ),
 ]
 
 _PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

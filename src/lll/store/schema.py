@@ -110,3 +110,59 @@ pages = sa.Table(
     sa.Column("raw", sa.Text, nullable=False),
     sa.Column("error", sa.String),
 )
+
+stories = sa.Table(
+    "stories", metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("first_day", sa.String, nullable=False),
+    sa.Column("title", sa.String, nullable=False),
+)
+
+story_units = sa.Table(
+    "story_units", metadata,
+    sa.Column("story_id", sa.String, sa.ForeignKey("stories.id"), nullable=False),
+    sa.Column("unit_id", sa.String, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("day", sa.String, primary_key=True),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("span_start", sa.Integer, nullable=False),
+    sa.Column("span_end", sa.Integer, nullable=False),
+    sa.Column("title", sa.String, nullable=False),
+    sa.Column("urls", sa.Text, nullable=False),
+    sa.Column("vector", sa.LargeBinary),
+)
+
+issues = sa.Table(
+    "issues", metadata,
+    sa.Column("date", sa.String, primary_key=True),
+    sa.Column("title", sa.String, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("window_start", sa.String, nullable=False),
+    sa.Column("window_end", sa.String, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+)
+
+issue_stories = sa.Table(
+    "issue_stories", metadata,
+    sa.Column("issue_date", sa.String, sa.ForeignKey("issues.date"), primary_key=True),
+    sa.Column("story_id", sa.String, sa.ForeignKey("stories.id"), primary_key=True),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+)
+
+clocks = sa.Table(
+    "clocks", metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("story_id", sa.String, sa.ForeignKey("stories.id"), nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("opened_in", sa.String, nullable=False),
+    sa.Column("sentence", sa.Text, nullable=False),
+    sa.Column("phrase", sa.String, nullable=False),
+    sa.Column("due", sa.String, nullable=False),
+    sa.Column("precision", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("revisited_in", sa.String),
+)

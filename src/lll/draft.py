@@ -1,0 +1,242 @@
+"""``Drafter``: the day's issue, from stored items to verified files.
+
+window → items → stories (engine) → plan → writer → verify (drop what fails,
+verify again) → ``issues/DATE.md`` + ``issues/DATE.json`` → ledger, clocks and
+the issue record, in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lll.clock import iso, now, parse_instant
+from lll.errors import LLLError
+from lll.newsletter import Newsletter
+from lll.stories.clocks import extract_clocks
+from lll.stories.embed import Embedder, default_embedder
+from lll.stories.engine import build_stories
+from lll.stories.units import ItemView, StoryUnit
+from lll.records import Link
+from lll.store.records import Records
+from lll.verify.claims import strip_links
+from lll.verify.evidence import StoreResolver
+from lll.verify.verifier import VerifyReport, verify_markdown
+from lll.write.model import Draft, Paragraph, Section
+from lll.write.offline import TEMPLATE_WORDS, OfflineWriter, section_of
+from lll.write.plan import ClockFinding, Plan, plan_issue
+from lll.write.render import render_markdown
+from lll.write.provenance import issue_json
+
+MAX_REPAIR_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    day: str
+    markdown_path: Path
+    json_path: Path
+    draft: Draft
+    plan: Plan
+    report: VerifyReport
+    counts: dict[str, int]
+    seconds: dict[str, float]
+
+    def summary_line(self) -> str:
+        told = len(self.plan.told)
+        considered = self.counts.get("new", 0) + self.counts.get("update", 0) + self.counts.get("repeat", 0)
+        verdict = "verified" if self.report.ok else f"{len(self.report.failures)} unsupported claim(s)"
+        dropped = f", {len(self.draft.dropped)} sentence(s) dropped" if self.draft.dropped else ""
+        return (f"{self.day}: {self.counts.get('items', 0)} items, {self.counts.get('units', 0)} story units, "
+                f"{considered} stories considered, {told} told, {len(self.plan.clocks)} clocks, "
+                f"{len(self.plan.due)} due; {verdict}{dropped}; cost $0.00 (offline writer)")
+
+
+def end_of_day(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=23, minute=59, second=59, tzinfo=UTC)
+
+
+def _item_view(row: Any) -> ItemView:
+    return ItemView(
+        id=row.id, source_id=row.source_id, source_name=row.source_name, source_weight=row.source_weight,
+        source_kind=row.source_kind or "feed", url=row.url, canonical_url=row.canonical_url, title=row.title,
+        text=row.text, raw=row.raw, published=parse_instant(row.published_at),
+        first_seen=parse_instant(row.first_seen_at),
+        links=tuple(Link(url=x["url"], text=x.get("text", "")) for x in json.loads(row.links or "[]")),
+        signals=json.loads(row.signals or "{}"))
+
+
+def find_clocks(unit: StoryUnit) -> list[ClockFinding]:
+    """Forward-looking sentences of a unit, resolved against its item's date."""
+    found = []
+    for c in extract_clocks(unit.text, unit.item.published.date()):
+        found.append(ClockFinding(sentence=c.text, start=unit.start + c.start, end=unit.start + c.end,
+                                  phrase=c.phrase, due=c.due, precision=c.precision))
+    return found
+
+
+class Drafter:
+    """Drafts issues for one newsletter. The embedder is loaded once and reused."""
+
+    def __init__(self, letter: Newsletter, embedder: Embedder | None = None) -> None:
+        self.letter = letter
+        self.records = Records(letter.store)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    def issue_url(self, day: str) -> str:
+        base = self.letter.config.newsletter.base_url
+        return f"{base.rstrip('/')}/{day}.html" if base else f"{day}.md"
+
+    def resolver(self) -> StoreResolver:
+        return StoreResolver(self.letter.store, self.letter.workspace.issues_dir, self.issue_url)
+
+    def names(self) -> frozenset[str]:
+        return TEMPLATE_WORDS | {self.letter.config.newsletter.name}
+
+    def verify_file(self, path: Path) -> VerifyReport:
+        try:
+            markdown = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LLLError(f"{path}: cannot read ({exc.strerror})") from exc
+        return verify_markdown(markdown, self.resolver(), names=self.names(),
+                               newsletter_name=self.letter.config.newsletter.name)
+
+    def draft(self, day: str) -> DraftResult:
+        try:
+            date.fromisoformat(day)
+        except ValueError as exc:
+            raise LLLError(f"--date {day!r}: use YYYY-MM-DD") from exc
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        window_end = min(now(), end_of_day(day))
+        previous = self.records.previous_issue(day)
+        lookback = timedelta(days=self.letter.config.draft.lookback_days)
+        window_start = parse_instant(previous.window_end) if previous else window_end - lookback
+        rows = self.letter.store.items_since(window_start, window_end)
+        items = [_item_view(r) for r in rows]
+        ledger = self.records.ledger(day)
+        timings["load"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        day_stories = build_stories(items, ledger, self.embedder, now=window_end,
+                                    published_after=window_end - lookback)
+        timings["stories"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        plan = plan_issue(day, day_stories.stories, find_clocks=find_clocks,
+                          due=self.records.due_clocks(day, self.issue_url), left_out=day_stories.left_out)
+        writer = OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags,
+                               self.issue_url)
+        draft = writer.write(plan)
+        timings["write"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        draft, report = self._verify_and_repair(draft)
+        timings["verify"] = time.perf_counter() - t3
+        if not report.ok:
+            raise LLLError(f"the draft for {day} still fails verification after repair: "
+                           + "; ".join(report.lines()[:5]))
+        return self._save(day, draft, plan, report, day_stories.stories, day_stories.counts,
+                          (iso(window_start), iso(window_end)), timings, day_stories.embedder)
+
+    def _verify_and_repair(self, draft: Draft) -> tuple[Draft, VerifyReport]:
+        """Verify; drop each sentence that carries an unsupported claim; verify again."""
+        resolver = self.resolver()
+        dropped: list[str] = list(draft.dropped)
+        for _round in range(MAX_REPAIR_ROUNDS):
+            report = verify_markdown(render_markdown(draft), resolver, names=self.names(),
+                                     newsletter_name=self.letter.config.newsletter.name)
+            claim_failures = [f for f in report.failures if f.kind != "structure"]
+            if not claim_failures:
+                return draft, report
+            draft, removed = drop_failing(draft, claim_failures)
+            if not removed:
+                return draft, report
+            dropped += removed
+            draft = Draft(**{**draft.__dict__, "dropped": tuple(dropped)})
+        return draft, verify_markdown(render_markdown(draft), resolver, names=self.names(),
+                                      newsletter_name=self.letter.config.newsletter.name)
+
+    def _save(self, day: str, draft: Draft, plan: Plan, report: VerifyReport, stories: Any,
+              counts: dict[str, int], window: tuple[str, str], timings: dict[str, float],
+              embedder: str) -> DraftResult:
+        issues_dir = self.letter.workspace.issues_dir
+        issues_dir.mkdir(parents=True, exist_ok=True)
+        markdown = render_markdown(draft)
+        md_path, json_path = issues_dir / f"{day}.md", issues_dir / f"{day}.json"
+        data = issue_json(draft, plan, report, counts=counts, window=window, seconds=timings,
+                          embedder=embedder, writer="offline")
+        _atomic_write(json_path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        _atomic_write(md_path, markdown)
+        roles = {plan.lede.id: "lede"} if plan.lede else {}
+        for section in plan.sections:
+            for story in section:
+                roles.setdefault(story.id, "section")
+        for clock in plan.clocks:
+            roles.setdefault(clock.story.id, "clock")
+        told_ids = {p.story_id for s in draft.sections for p in s.paragraphs} | {c.story_id for c in draft.clocks}
+        if draft.lede.story_id:
+            told_ids.add(draft.lede.story_id)
+        roles = {sid: role for sid, role in roles.items() if sid in told_ids}
+        summary = {"counts": counts, "told": len(roles), "clocks": len(draft.clocks), "due": len(plan.due),
+                   "dropped": list(draft.dropped), "cost_usd": 0.0}
+        self.records.save_issue(day=day, title=draft.title, path=str(md_path), window=window,
+                                content_hash=hashlib.sha256(markdown.encode()).hexdigest(),
+                                verified=report.ok, summary=summary, stories=stories, plan=plan, roles=roles)
+        return DraftResult(day=day, markdown_path=md_path, json_path=json_path, draft=draft, plan=plan,
+                           report=report, counts=counts, seconds=timings)
+
+
+def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
+    """Remove the sentences that carry failing claims (a paragraph left with no source
+    sentence goes too). Returns the new draft and what was removed."""
+    removed: list[str] = []
+
+    def hit(paragraph: Paragraph) -> set[str]:
+        texts = set()
+        for f in failures:
+            if f.sentence and strip_links(f.sentence) and strip_links(f.sentence) in strip_links(paragraph.markdown):
+                for s in paragraph.sentences:
+                    plain = strip_links(s.text)
+                    if (f.claim and f.claim in plain or f.kind == "link" and f.claim in s.text) \
+                            and plain in strip_links(f.sentence) or plain and plain in strip_links(f.sentence) \
+                            and f.claim in plain:
+                        texts.add(s.text)
+        return texts
+
+    def fix(paragraph: Paragraph) -> Paragraph | None:
+        texts = hit(paragraph)
+        if not texts:
+            return paragraph
+        kept = paragraph.without(texts)
+        removed.extend(sorted(texts) if kept is not None else [paragraph.markdown])
+        return kept
+
+    sections = []
+    for section in draft.sections:
+        paragraphs = tuple(p for p in (fix(p) for p in section.paragraphs) if p is not None)
+        if paragraphs:
+            titled = any(p.title for p in paragraphs)
+            sections.append(section_of(paragraphs) if titled else Section(section.heading, paragraphs))
+    clocks = tuple(c for c in draft.clocks if fix(c.paragraph) is c.paragraph)
+    lede = draft.lede
+    if any(f.where == "lede" for f in failures):
+        removed.append(lede.markdown)
+        lede = Paragraph(tuple(s for s in lede.sentences if False) or lede.sentences[:0], kind="note")
+    new = Draft(date=draft.date, title=draft.title, tags=draft.tags, lede=lede, sections=tuple(sections),
+                clocks=clocks, note=draft.note, dropped=draft.dropped)
+    return new, removed
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

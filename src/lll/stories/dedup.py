@@ -1,0 +1,139 @@
+"""Duplicate removal in layers, each counted: the same URL, the same text, the
+same event. Pure functions over units and their vectors; no I/O.
+
+Units of one item are never merged with each other: a newsletter's bullets were
+written as separate stories.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lll.stories.units import StoryUnit
+from lll.urls import canonical_url
+
+LAYERS = ("url", "text", "event")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    text_jaccard: float = 0.6       # word 5-gram shingles
+    event_cosine: float = 0.62      # centroid similarity of two groups for "same event"
+
+
+@dataclass
+class Groups:
+    """Union-find over unit indices that refuses to join two units of one item."""
+
+    units: Sequence[StoryUnit]
+    parent: list[int] = field(default_factory=list)
+    items: list[set[int]] = field(default_factory=list)
+    members: dict[int, list[int]] = field(default_factory=dict)
+    merges: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LAYERS, 0))
+
+    def __post_init__(self) -> None:
+        self.parent = list(range(len(self.units)))
+        self.items = [{u.item.id} for u in self.units]
+        self.members = {i: [i] for i in range(len(self.units))}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int, layer: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb or self.items[ra] & self.items[rb]:
+            return False
+        self.parent[rb] = ra
+        self.items[ra] |= self.items[rb]
+        self.members[ra] += self.members.pop(rb)
+        self.merges[layer] += 1
+        return True
+
+    def clusters(self) -> list[list[int]]:
+        return sorted((sorted(m) for m in self.members.values()), key=lambda c: c[0])
+
+
+def url_keys(unit: StoryUnit) -> set[str]:
+    """The canonical URLs a unit is about: its own item's (when it is the whole item)
+    and the specific pages it links to (not bare home pages)."""
+    keys = set()
+    if unit.id.endswith(":0") and unit.item.canonical_url:
+        keys.add(unit.item.canonical_url)
+    for link in unit.links:
+        key = canonical_url(link.url)
+        path = key.split("/", 3)[3] if key.count("/") >= 3 else ""
+        if path and not key.startswith(("https://x.com/", "https://twitter.com/")):
+            keys.add(key)
+    return keys
+
+
+def merge_same_url(groups: Groups) -> None:
+    seen: dict[str, int] = {}
+    for i, unit in enumerate(groups.units):
+        for key in sorted(url_keys(unit)):
+            if key in seen:
+                groups.union(seen[key], i, "url")
+            else:
+                seen[key] = i
+
+
+def _shingles(text: str, n: int = 5) -> set[int]:
+    words = _WORD.findall(text.lower())
+    if len(words) < n:
+        return {hash(" ".join(words))} if words else set()
+    return {hash(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)}
+
+
+def merge_same_text(groups: Groups, threshold: float) -> None:
+    """Near-identical texts (shingle Jaccard ≥ threshold), found through an inverted index."""
+    sets = [_shingles(u.text) for u in groups.units]
+    index: dict[int, list[int]] = {}
+    for i, shingles in enumerate(sets):
+        counts: dict[int, int] = {}
+        for s in shingles:
+            for j in index.get(s, ()):
+                counts[j] = counts.get(j, 0) + 1
+        for j, common in counts.items():
+            union = len(sets[i]) + len(sets[j]) - common
+            if union and common / union >= threshold:
+                groups.union(j, i, "text")
+        for s in shingles:
+            index.setdefault(s, []).append(i)
+
+
+def merge_same_event(groups: Groups, vectors: NDArray[np.float32], threshold: float) -> None:
+    """Join groups whose centroids are close: greedy, most similar pair first, so a
+    merge is always judged on the whole group (no single-link chaining)."""
+    if len(groups.units) < 2:
+        return
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -1.0)
+    rows, cols = np.nonzero(np.triu(sims >= threshold * 0.9))
+    order = np.argsort(-sims[rows, cols], kind="stable")
+    for k in order:
+        a, b = groups.find(int(rows[k])), groups.find(int(cols[k]))
+        if a == b:
+            continue
+        ca, cb = vectors[groups.members[a]].mean(axis=0), vectors[groups.members[b]].mean(axis=0)
+        cos = float(ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-9))
+        if cos >= threshold:
+            groups.union(a, b, "event")
+
+
+def dedup(units: Sequence[StoryUnit], vectors: NDArray[np.float32],
+          settings: DedupSettings = DedupSettings()) -> Groups:
+    """Run the three layers in order; the result holds the groups and the merge counts."""
+    groups = Groups(units)
+    merge_same_url(groups)
+    merge_same_text(groups, settings.text_jaccard)
+    merge_same_event(groups, vectors, settings.event_cosine)
+    return groups

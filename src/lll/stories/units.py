@@ -1,0 +1,162 @@
+"""Story units: one item is not one story.
+
+A newsletter post carries many stories, each with its own links. ``split_item``
+cuts an item by its structure — story-sized list items (the AINews shape),
+headings with the paragraphs under them, or paragraphs that open with a bold
+title — and keeps each unit's span in the item's text, so provenance can point
+at the exact words. Anything else is one unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import lxml.html
+
+from lll.parse.html import element_text, parse_fragment
+from lll.records import Link
+from lll.urls import is_http_url
+
+MIN_UNIT_CHARS = 80
+HEADINGS = ("h1", "h2", "h3", "h4")
+# Links that lead nowhere a reader wants: social handles, unsubscribe, sharing.
+_NOISE_LINK = ("unsubscribe", "/share", "twitter.com/intent", "mailto:")
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """The fields of a stored item that splitting and ranking need."""
+
+    id: int
+    source_id: int
+    source_name: str
+    source_weight: float
+    source_kind: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    raw: str
+    published: datetime
+    first_seen: datetime
+    links: tuple[Link, ...] = ()
+    signals: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoryUnit:
+    """One story told by one item: its words are ``item.text[start:end]``."""
+
+    id: str
+    item: ItemView
+    title: str
+    text: str
+    start: int
+    end: int
+    links: tuple[Link, ...] = ()
+    theme: str = ""
+
+    @property
+    def source_name(self) -> str:
+        return self.item.source_name
+
+
+def _top_level_items(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    return [li for li in root.iter("li") if not any(a.tag == "li" for a in li.iterancestors())]
+
+
+def _lead_title(element: lxml.html.HtmlElement) -> str:
+    """The bold words an element opens with, if it opens with bold words."""
+    first = next(iter(element), None)
+    if first is not None and first.tag in ("strong", "b") and not (element.text or "").strip():
+        return " ".join(first.text_content().split()).rstrip(":").strip()
+    return ""
+
+
+def _links(elements: list[lxml.html.HtmlElement]) -> tuple[Link, ...]:
+    found: dict[str, Link] = {}
+    for element in elements:
+        for anchor in element.iter("a"):
+            href = (anchor.get("href") or "").strip()
+            if is_http_url(href) and not any(n in href for n in _NOISE_LINK) and href not in found:
+                found[href] = Link(url=href, text=" ".join(anchor.text_content().split())[:200])
+    return tuple(found.values())
+
+
+def _groups(root: lxml.html.HtmlElement) -> list[tuple[str, list[lxml.html.HtmlElement], str]]:
+    """(title, elements, theme) for each story-sized part, by the first structure that fits."""
+    story_items = [li for li in _top_level_items(root)
+                   if len(li.text_content()) >= MIN_UNIT_CHARS and li.find(".//a") is not None]
+    if len(story_items) >= 3:
+        groups = []
+        for li in story_items:
+            theme_el = li.getparent().getprevious() if li.getparent() is not None else None
+            theme = _lead_title(theme_el) if theme_el is not None and theme_el.tag == "p" else ""
+            groups.append((_lead_title(li), [li], theme))
+        return groups
+    blocks = [el for el in root.iter() if el.tag in HEADINGS or el.tag in ("p", "ul", "ol", "blockquote")
+              and not any(a.tag in ("li", "blockquote") for a in el.iterancestors())]
+    if sum(el.tag in HEADINGS for el in blocks) >= 2:
+        groups, current, title = [], [], ""
+        for el in blocks:
+            if el.tag in HEADINGS:
+                if current:
+                    groups.append((title, current, ""))
+                title, current = " ".join(el.text_content().split()), [el]
+            elif current:
+                current.append(el)
+        if current:
+            groups.append((title, current, ""))
+        return groups
+    leads = [el for el in blocks if el.tag == "p" and _lead_title(el)]
+    if len(leads) >= 3:
+        groups, current = [], []
+        for el in blocks:
+            if el in leads:
+                if current:
+                    groups.append((_lead_title(current[0]), current, ""))
+                current = [el]
+            elif current:
+                current.append(el)
+        if current:
+            groups.append((_lead_title(current[0]), current, ""))
+        return groups
+    return []
+
+
+def _span(text: str, part: str, cursor: int) -> tuple[int, int] | None:
+    """Where ``part`` (tidied text of some elements) sits in the item text, from ``cursor`` on."""
+    head = part[:60]
+    start = text.find(head, cursor)
+    if start < 0:
+        return None
+    tail = part[-40:]
+    end = text.find(tail, start + max(0, len(part) - len(tail) - 200))
+    end = end + len(tail) if end >= 0 else min(len(text), start + len(part))
+    return start, end
+
+
+def split_item(item: ItemView) -> list[StoryUnit]:
+    """Cut an item into story units (one unit when it has no story structure)."""
+    whole = StoryUnit(id=f"{item.id}:0", item=item, title=item.title, text=item.text, start=0,
+                      end=len(item.text), links=item.links)
+    root = parse_fragment(item.raw) if item.raw and len(item.text) > 2 * MIN_UNIT_CHARS else None
+    if root is None:
+        return [whole]
+    units: list[StoryUnit] = []
+    cursor = 0
+    for title, elements, theme in _groups(root):
+        part = "\n\n".join(t for t in (element_text(el) for el in elements) if t)
+        if len(part) < MIN_UNIT_CHARS:
+            continue
+        span = _span(item.text, part, cursor)
+        if span is None:
+            continue
+        start, end = span
+        cursor = end
+        units.append(StoryUnit(id=f"{item.id}:{len(units) + 1}", item=item, title=title or item.title,
+                               text=item.text[start:end], start=start, end=end, links=_links(elements),
+                               theme=theme))
+    return units if len(units) >= 2 else [whole]

@@ -1,0 +1,125 @@
+"""Claims in a sentence — figures, dates, quoted phrases, proper names — and
+whether a body of evidence supports each. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lll.text import MONTHS
+
+_FIGURE = re.compile(
+    r"(?<![\w.])[$€£]?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d+)?(?![\w])"
+    r"(?:\s*(?P<pct>%|percent\b|per cent\b))?"
+)
+_MONTH = "|".join(m[:3] + "(?:" + m[3:] + ")?" for m in MONTHS) + "|Sept"
+_DATE_MD = re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b")
+_DATE_DM = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m>{_MONTH})\b")
+_DATE_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
+_QUOTE = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]")
+_NAME = re.compile(r"(?<![\w'’])(?:[A-Z][\w&'’-]*\w|[a-z]+[A-Z][\w-]*\w|[A-Z])(?![\w])")
+_WS = re.compile(r"\s+")
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str  # figure | date | quote | name
+    text: str
+    key: str
+
+
+def strip_links(markdown: str) -> str:
+    return _LINK.sub(r"\1", markdown)
+
+
+def links(markdown: str) -> list[str]:
+    return [m.group(2) for m in _LINK.finditer(markdown)]
+
+
+def _month(name: str) -> int:
+    lowered = name.lower()[:3]
+    return next(i for i, m in enumerate(MONTHS, 1) if m.lower().startswith(lowered))
+
+
+def figure_keys(text: str) -> set[str]:
+    """'1507', '83.1%': numbers as written, commas dropped, percent kept as a mark."""
+    keys = set()
+    for m in _FIGURE.finditer(text):
+        number = m.group("num").replace(",", "") + (m.group("dec") or "")
+        keys.add(number)
+        if m.group("pct"):
+            keys.add(number + "%")
+    return keys
+
+
+def date_keys(text: str) -> set[str]:
+    keys = {f"{_month(m.group('m')):02d}-{int(m.group('d')):02d}" for m in _DATE_MD.finditer(text)}
+    keys |= {f"{_month(m.group('m')):02d}-{int(m.group('d')):02d}" for m in _DATE_DM.finditer(text)}
+    keys |= {f"{m.group('m')}-{m.group('d')}" for m in _DATE_ISO.finditer(text)}
+    return keys
+
+
+def normalise(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = text.replace("—", "-").replace("–", "-")
+    return _WS.sub(" ", text).strip().lower()
+
+
+def claims(sentence: str) -> list[Claim]:
+    """Every checkable claim of a sentence (links reduced to their text)."""
+    plain = strip_links(sentence)
+    found: list[Claim] = []
+    for m in _FIGURE.finditer(plain):
+        number = m.group("num").replace(",", "") + (m.group("dec") or "")
+        found.append(Claim("figure", m.group(0).strip(), number + ("%" if m.group("pct") else "")))
+    for key in sorted(date_keys(plain)):
+        found.append(Claim("date", key, key))
+    for m in _QUOTE.finditer(plain):
+        if len(m.group(1).split()) >= 1:
+            found.append(Claim("quote", m.group(1), normalise(m.group(1))))
+    for m in _NAME.finditer(plain):
+        word = m.group(0).strip("'’-")
+        if word and not word.isdigit():
+            found.append(Claim("name", word, word.lower().replace("’", "'")))
+    return found
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a paragraph's links lead to: the text of fetched items (or earlier issues)."""
+
+    url: str
+    source: str
+    text: str
+    item_id: int | None = None
+    issue_date: str | None = None
+
+
+class EvidenceIndex:
+    """The figures, dates, words and text of a set of evidence, for fast look-ups."""
+
+    def __init__(self, evidence: list[Evidence], extra_names: frozenset[str] = frozenset()) -> None:
+        joined = "\n".join(f"{e.source}\n{e.text}" for e in evidence)
+        self.text = normalise(joined)
+        self.figures = figure_keys(joined)
+        self.dates = date_keys(joined)
+        compounds = set(re.findall(r"[\w&'-]+", self.text))
+        self.words = compounds | {part for word in compounds for part in re.split(r"[-']", word) if part}
+        self.names = {w.lower() for name in extra_names for w in re.findall(r"[\w&'’-]+", name)}
+
+    def supports(self, claim: Claim) -> str:
+        """"" when supported, else the reason it is not."""
+        if claim.kind == "figure":
+            return "" if claim.key in self.figures else f"figure {claim.text} is not in the cited items"
+        if claim.kind == "date":
+            return "" if claim.key in self.dates else f"date {claim.text} is not in the cited items"
+        if claim.kind == "quote":
+            return "" if claim.key in self.text else f"quoted words “{claim.text}” are not in the cited items"
+        key = claim.key.replace("’", "'")
+        if key in self.words or key in self.names or key.removesuffix("'s") in self.words:
+            return ""
+        parts = [p for p in re.split(r"[-']", key) if p]
+        if parts and all(p in self.words or p in self.names for p in parts):
+            return ""
+        return f"name {claim.text} is not in the cited items"

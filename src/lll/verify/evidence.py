@@ -1,0 +1,56 @@
+"""Where the verifier finds what a link leads to: fetched items, fetched pages,
+and this newsletter's own earlier issues."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from lll.store import Store
+from lll.store import schema as t
+from lll.text import long_date
+from lll.urls import canonical_url
+from lll.verify.claims import Evidence
+
+_ISSUE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\.md|\.html|/)?$")
+
+
+class StoreResolver:
+    """url → ``Evidence`` from the workspace database; None when LLL never fetched it."""
+
+    def __init__(self, store: Store, issues_dir: Path, issue_url: Callable[[str], str]) -> None:
+        self.store = store
+        self.issues_dir = issues_dir
+        self.issue_url = issue_url
+
+    def __call__(self, url: str) -> Evidence | None:
+        issue = self._issue(url)
+        if issue is not None:
+            return issue
+        key = canonical_url(url)
+        query = (sa.select(t.items.c.id, t.items.c.title, t.items.c.text, t.sources.c.name)
+                 .join(t.sources, t.sources.c.id == t.items.c.source_id)
+                 .where(sa.or_(t.items.c.url == url, t.items.c.canonical_url == key)).limit(5))
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                page = conn.execute(sa.select(t.pages).where(t.pages.c.url == key, t.pages.c.error.is_(None))).first()
+                return Evidence(url=url, source=page.title, text=page.text) if page else None
+        text = "\n\n".join(f"{r.title}\n{r.text}" for r in rows)
+        return Evidence(url=url, source=rows[0].name, text=text, item_id=rows[0].id)
+
+    def _issue(self, url: str) -> Evidence | None:
+        match = _ISSUE.search(url)
+        if not match:
+            return None
+        day = match.group(1)
+        if url != self.issue_url(day):
+            return None
+        path = self.issues_dir / f"{day}.md"
+        if not path.exists():
+            return None
+        text = path.read_text(encoding="utf-8")
+        return Evidence(url=url, source="this newsletter", text=f"{long_date(day)}, {day}\n{text}", issue_date=day)
