@@ -291,5 +291,27 @@ def demo(ctx: click.Context, demo_workspace: Path | None) -> None:
     click.echo(f"Check it again with: lll --workspace {root} verify {days[-1].draft.markdown_path}")
 
 
+@cli.command()
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD.")
+@click.pass_context
+def backtest(ctx: click.Context, corpus: Path, first: str, last: str) -> None:
+    """Replay a corpus day by day (fetch, draft) and write a report (Markdown and HTML)."""
+    from lll.backtest import DayRecord, run_backtest, totals
+
+    root = _root(ctx)
+
+    def show(day: DayRecord) -> None:
+        click.echo(f"{day.draft.summary_line()} [fetch {day.fetch_seconds:.1f} s, draft {day.draft_seconds:.1f} s]")
+
+    report = run_backtest(corpus, first, last, root, on_day=show)
+    for key, value in totals(report).items():
+        click.echo(f"  {key.replace('_', ' ')}: {value}")
+    click.echo(f"Report: {root / 'backtest' / 'report.md'} and {root / 'backtest' / 'report.html'}")
+    if report.failures or report.told_new_twice:
+        ctx.exit(1)
+
+
 def main() -> None:
     cli(prog_name="lll")

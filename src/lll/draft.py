@@ -129,7 +129,8 @@ class Drafter:
         timings["load"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         day_stories = build_stories(items, ledger, self.embedder, now=window_end,
-                                    published_after=window_end - lookback)
+                                    published_after=window_end - lookback,
+                                    field=self.letter.config.newsletter.field)
         timings["stories"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         plan = plan_issue(day, day_stories.stories, find_clocks=find_clocks,

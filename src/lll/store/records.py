@@ -139,7 +139,7 @@ class Records:
                 conn.execute(t.stories.insert(), new_stories)
             unit_rows = [dict(story_id=s.id, unit_id=u.id, item_id=u.item.id, day=day, status=s.status,
                               span_start=u.start, span_end=u.end, title=u.title[:500],
-                              urls=json.dumps(sorted(_unit_urls(u))),
+                              urls=json.dumps(sorted(s.urls)),
                               vector=None if s.vector is None else np.asarray(s.vector, np.float32).tobytes())
                          for s in stories for u in s.units]
             if unit_rows:
@@ -162,12 +162,6 @@ class Records:
             for due in plan.due:
                 conn.execute(t.clocks.update().where(t.clocks.c.id == due.id)
                              .values(status="revisited", revisited_in=day))
-
-
-def _unit_urls(unit: Any) -> set[str]:
-    from lll.stories.dedup import url_keys
-
-    return url_keys(unit)
 
 
 def _issue(row: Any) -> IssueRow:

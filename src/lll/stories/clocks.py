@@ -27,6 +27,8 @@ Rules (each one tested in ``tests/test_clocks.py``):
   phrase                        due                                   precision
   ============================  ====================================  =========
   "on April 13", "2026-04-20"   that day                              day
+  "on the 24th"                 the next 24th on or after the         day
+                                reference
   "next Tuesday"                that weekday in the week after the    day
                                 reference's week (weeks start Monday)
   "on Tuesday", "Tuesday"       the first such weekday after the      day
@@ -37,6 +39,8 @@ Rules (each one tested in ``tests/test_clocks.py``):
   "next week"                   Monday of next week + 6 (its Sunday)  week
   "in June", "by June 2026"     last day of that month                month
   "early / mid / late June"     the 10th / 15th / last day            month
+  "next June"                   the first June after the reference    month
+                                month
   "later this month"            last day of the reference's month     month
   "next month"                  last day of the next month            month
   "in Q3", "by the end of Q2"   last day of the quarter               quarter
@@ -184,19 +188,20 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 def _blocks(text: str) -> Iterator[tuple[int, int]]:
     """Runs of lines that a sentence may span (paragraphs, list items, headings)."""
     block_start: int | None = None
-    previous_heading = False
+    previous_heading = in_list_item = False
     position = 0
     for line in text.splitlines(keepends=True):
         line_start, position = position, position + len(line)
         stripped = line.strip()
-        starts_new = (
-            not stripped or previous_heading or bool(_LIST_MARKER.match(line)) and block_start is not None
-        )
-        if block_start is not None and starts_new:
+        is_item = _LIST_MARKER.match(line) is not None
+        # A list item goes on only over indented lines (Markdown's continuation).
+        list_ends = in_list_item and not line[:1].isspace()
+        if block_start is not None and (not stripped or previous_heading or is_item or list_ends):
             yield block_start, line_start
             block_start = None
         if stripped and block_start is None:
             block_start = line_start
+            in_list_item = is_item
         previous_heading = bool(stripped) and _looks_like_heading(stripped)
     if block_start is not None:
         yield block_start, len(text)
@@ -298,7 +303,7 @@ _NUM: Final = (
 _UNIT: Final = r"(?:days?|weeks?|months?|quarters?|years?)"
 _ABOUT: Final = r"(?:(?:about|around|roughly|approximately|some|just|less\s+than|under|at\s+most)\s+)?"
 _DATE_PREP: Final = (
-    r"(?:on|by|until|till|through|thru|before|from|after|around|starting(?:\s+on)?|"
+    r"(?:on|by|for|until|till|through|thru|before|from|after|around|starting(?:\s+on)?|"
     r"beginning(?:\s+on)?|no\s+later\s+than|ahead\s+of|as\s+early\s+as)"
 )
 _MONTH_PREP: Final = (
@@ -439,6 +444,20 @@ def _resolve_month_day(m: re.Match[str], reference: date) -> _Resolution | None:
     return _Resolution(due, "day", "date", rolls=not m["y"], inherent=False)
 
 
+def _resolve_day_of_month(m: re.Match[str], reference: date) -> _Resolution | None:
+    """"on the 24th": the first such day on or after the reference."""
+    first = reference.replace(day=1)
+    for offset in (0, 1):
+        month = _add_months(first, offset)
+        try:
+            due = month.replace(day=int(m["d"]))
+        except ValueError:
+            continue
+        if due >= reference:
+            return _Resolution(due, "day", "date", rolls=False, inherent=False)
+    return None
+
+
 def _part_of_month(part: str | None, year: int, month: int) -> date:
     last = _last_day(year, month)
     if part is None:
@@ -510,12 +529,13 @@ def _resolve_this(m: re.Match[str], reference: date) -> _Resolution | None:
     if unit in ("week", "weekend"):
         return _Resolution(_week_sunday(reference), "week", "date", rolls=False, inherent=inherent)
     if unit == "month":
-        due = _last_day(reference.year, reference.month)
+        due = _part_of_month(m["part"], reference.year, reference.month)
         return _Resolution(due, "month", "date", rolls=False, inherent=inherent)
     if unit == "quarter":
         due = _quarter_end(reference.year, (reference.month - 1) // 3 + 1)
         return _Resolution(due, "quarter", "date", rolls=False, inherent=inherent)
-    return _Resolution(date(reference.year, 12, 31), "year", "date", rolls=False, inherent=inherent)
+    due = _year_part(m["part"], reference.year)
+    return _Resolution(due, "year", "date", rolls=False, inherent=inherent)
 
 
 def _resolve_next(m: re.Match[str], reference: date) -> _Resolution | None:
@@ -574,7 +594,7 @@ _PATTERNS: Final = (
         _resolve_counted_span,
     ),
     _Pattern(
-        _p(rf"\b(?:in|over|during)\s+the\s+(?P<unit>days|weeks|months|years)\s+(?:ahead|to\s+come)\b", _I),
+        _p(r"\b(?:in|over|during)\s+the\s+(?P<unit>days|weeks|months|years)\s+(?:ahead|to\s+come)\b", _I),
         _resolve_ahead,
     ),
     _Pattern(
@@ -593,9 +613,18 @@ _PATTERNS: Final = (
         _p(
             rf"""(?:\b(?P<prep>(?i:{_DATE_PREP}))\s+)?(?:\b(?P<wd>{_WEEKDAY}),?\s+)?
             (?:\b(?i:the)\s+)?\b(?P<d>\d{{1,2}})(?i:st|nd|rd|th)?\s+(?:(?i:of)\s+)?
-            (?P<mon>{_MONTH})\b\.?(?:,?\s+(?P<y>{_YEAR})(?!\d))?"""
+            (?P<mon>{_MONTH})\b(?:(?<=\b[A-Z][a-z]{{2}})(?<!May)\.|(?<=Sept)\.)?
+            (?:,?\s+(?P<y>{_YEAR})(?!\d))?"""
         ),
         _resolve_month_day,
+    ),
+    _Pattern(
+        _p(
+            rf"""\b(?P<prep>(?i:on|by|until|till|through|before|from|starting(?:\s+on)?))\s+(?i:the)\s+
+            (?P<d>\d{{1,2}})(?i:st|nd|rd|th)\b(?!\s+(?:(?i:of)\s+)?{_MONTH}\b)
+            (?!\s+(?!(?:at|and|or|to|in|when|with|from|through|until)\b)[a-z])"""
+        ),
+        _resolve_day_of_month,
     ),
     _Pattern(
         _p(
@@ -661,22 +690,23 @@ class _Hit:
 
 def _find_hits(sentence: str, reference: date) -> list[_Hit]:
     """Every date or horizon phrase of a sentence, longest first where they overlap."""
-    raw: list[tuple[int, int, _Resolution]] = []
+    raw: list[tuple[int, int, _Resolution | None]] = []
     for pattern in _PATTERNS:
         for m in pattern.regex.finditer(sentence):
-            if m.start() == m.end():
-                continue
-            resolution = pattern.resolve(m, reference)  # type: ignore[arg-type]
-            if resolution is not None:
-                raw.append((m.start(), m.end(), resolution))
+            if m.start() < m.end():
+                raw.append((m.start(), m.end(), pattern.resolve(m, reference)))
     raw.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
-    hits: list[_Hit] = []
+    kept: list[tuple[int, int, _Resolution | None]] = []
     for start, end, resolution in raw:
-        if any(start < h.end and h.start < end for h in hits):
-            continue
-        first = sentence[start:end].split(None, 1)[0].lower()
-        hits.append(_Hit(start, end, resolution, first))
-    return hits
+        # An unresolvable match ("February 30", "Monday, April 14, 2026") still
+        # claims its words, so that a shorter pattern cannot ground it wrongly.
+        if not any(start < e and s < end for s, e, _ in kept):
+            kept.append((start, end, resolution))
+    return [
+        _Hit(start, end, resolution, sentence[start:end].split(None, 1)[0].lower())
+        for start, end, resolution in kept
+        if resolution is not None
+    ]
 
 
 # --------------------------------------------------------------------------- tense
@@ -723,7 +753,7 @@ _NOT_PAST_ED: Final = frozenset(
     "embed proceed exceed succeed indeed hundred".split()
 )
 _CLAUSE_BREAK: Final = re.compile(
-    r"[;:()—]|\s[–-]\s|,\s+(?:but|while|whereas|although|though|and|after|since)\b|\s+but\s+", re.IGNORECASE
+    r"[;()—]|:(?!\d)|\s[–-]\s|,\s+(?:but|while|whereas|although|though|and|after|since)\b|\s+but\s+", re.IGNORECASE
 )
 
 
@@ -820,7 +850,8 @@ def _accept(sentence: str, hit: _Hit, reference: date) -> date | None:
 # --------------------------------------------------------------------------- fallback
 
 _FALLBACK_TOKEN: Final = re.compile(
-    rf"\b\d{{1,2}}/\d{{1,2}}/(?:\d{{4}}|\d{{2}})\b|\b\d{{1,2}}\.\d{{1,2}}\.\d{{4}}\b|\b{_MONTH}\b"
+    rf"\b\d{{1,2}}/\d{{1,2}}/(?:\d{{4}}|\d{{2}})\b|\b\d{{1,2}}\.\d{{1,2}}\.\d{{4}}\b"
+    rf"|\b{_MONTH}\.?\s+the\s+\d{{1,2}}(?:st|nd|rd|th)\b"
 )
 
 
@@ -841,7 +872,7 @@ def _fallback_hits(sentence: str, reference: date, taken: list[_Hit]) -> list[_H
         "REQUIRE_PARTS": ["day", "month"],
         "PREFER_DATES_FROM": "current_period",
     }
-    found = search_dates(sentence, languages=["en"], settings=settings) or []  # type: ignore[arg-type]
+    found = search_dates(sentence, languages=["en"], settings=settings) or []
     hits: list[_Hit] = []
     cursor = 0
     for phrase, moment in found:

@@ -62,24 +62,39 @@ class Groups:
         return sorted((sorted(m) for m in self.members.values()), key=lambda c: c[0])
 
 
-def url_keys(unit: StoryUnit) -> set[str]:
+SOCIAL = ("https://x.com/", "https://twitter.com/", "https://www.reddit.com/", "https://reddit.com/",
+          "https://news.ycombinator.com/", "https://www.youtube.com/", "https://youtube.com/",
+          "https://bsky.app/", "https://www.linkedin.com/", "https://linkedin.com/")
+
+
+def url_keys(unit: StoryUnit, hubs: frozenset[str] = frozenset()) -> set[str]:
     """The canonical URLs a unit is about: its own item's (when it is the whole item)
-    and the specific pages it links to (not bare home pages)."""
+    and the specific pages it links to — not home pages, not social posts, not the
+    ``hubs`` that many units of one item link to (a newsletter's boilerplate)."""
     keys = set()
     if unit.id.endswith(":0") and unit.item.canonical_url:
         keys.add(unit.item.canonical_url)
     for link in unit.links:
         key = canonical_url(link.url)
         path = key.split("/", 3)[3] if key.count("/") >= 3 else ""
-        if path and not key.startswith(("https://x.com/", "https://twitter.com/")):
+        if path and key not in hubs and not key.startswith(SOCIAL):
             keys.add(key)
     return keys
 
 
-def merge_same_url(groups: Groups) -> None:
+def hub_links(units: Sequence[StoryUnit], limit: int = 3) -> frozenset[str]:
+    """Links found in more than ``limit`` units of one item: navigation, not a story's source."""
+    counts: dict[tuple[int, str], int] = {}
+    for unit in units:
+        for key in {canonical_url(link.url) for link in unit.links}:
+            counts[(unit.item.id, key)] = counts.get((unit.item.id, key), 0) + 1
+    return frozenset(key for (_item, key), n in counts.items() if n > limit)
+
+
+def merge_same_url(groups: Groups, hubs: frozenset[str] = frozenset()) -> None:
     seen: dict[str, int] = {}
     for i, unit in enumerate(groups.units):
-        for key in sorted(url_keys(unit)):
+        for key in sorted(url_keys(unit, hubs)):
             if key in seen:
                 groups.union(seen[key], i, "url")
             else:
@@ -95,7 +110,7 @@ def _shingles(text: str, n: int = 5) -> set[int]:
 
 def merge_same_text(groups: Groups, threshold: float) -> None:
     """Near-identical texts (shingle Jaccard ≥ threshold), found through an inverted index."""
-    sets = [_shingles(u.text) for u in groups.units]
+    sets = [_shingles(u.content) for u in groups.units]
     index: dict[int, list[int]] = {}
     for i, shingles in enumerate(sets):
         counts: dict[int, int] = {}
@@ -130,10 +145,10 @@ def merge_same_event(groups: Groups, vectors: NDArray[np.float32], threshold: fl
 
 
 def dedup(units: Sequence[StoryUnit], vectors: NDArray[np.float32],
-          settings: DedupSettings = DedupSettings()) -> Groups:
+          settings: DedupSettings = DedupSettings(), hubs: frozenset[str] = frozenset()) -> Groups:
     """Run the three layers in order; the result holds the groups and the merge counts."""
     groups = Groups(units)
-    merge_same_url(groups)
+    merge_same_url(groups, hubs)
     merge_same_text(groups, settings.text_jaccard)
     merge_same_event(groups, vectors, settings.event_cosine)
     return groups

@@ -9,20 +9,47 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
-from lll.stories.dedup import LAYERS, DedupSettings, url_keys, dedup
+from lll.stories.dedup import LAYERS, DedupSettings, dedup, hub_links, url_keys
 from lll.stories.embed import Embedder
 from lll.stories.ledger import LedgerSettings, classify
 from lll.stories.model import LedgerEntry, LeftOut, Story
 from lll.stories.rank import RankSettings, score
 from lll.stories.units import ItemView, StoryUnit, split_item
 
+# What the newsletter is about, as text to compare stories with (relevance to the field).
+FIELD_QUERIES = {
+    "AI": "artificial intelligence: AI models, large language models, machine learning research, "
+          "AI labs and AI products, agents, benchmarks, GPUs and AI compute, AI safety and policy",
+}
+# Words that put a general-interest item (Hacker News) inside the field.
+FIELD_WORDS = {
+    "AI": re.compile(r"\b(AI|AGI|LLMs?|GPT[-\w.]*|Claude|Gemini|Gemma|Llama|Grok|Mistral|DeepSeek|Qwen|OpenAI|"
+                     r"Anthropic|DeepMind|Copilot|Cursor|Codex|agents?|agentic|models?|neural|machine learning|"
+                     r"inference|GPUs?|tokens?|transformers?|chatbots?|prompts?|embeddings?|fine-tun\w*|"
+                     r"vibe cod\w*|artificial intelligence|diffusion|RAG|MCP)\b", re.I),
+}
+GENERAL_KINDS = frozenset({"hn"})
+OFF_TOPIC = -1.0  # the relevance of a story outside the field
 MAX_TEXT = 200_000
+
+
+def off_topic(units: Sequence[StoryUnit], field: str) -> bool:
+    """A story told only by general-interest sources and naming nothing of the field."""
+    pattern = FIELD_WORDS.get(field)
+    if pattern is None or not all(u.item.source_kind in GENERAL_KINDS for u in units):
+        return False
+    return not any(pattern.search(u.content) for u in units)
+
+
+def field_query(name: str) -> str:
+    """The text that stands for a field; a field LLL has no text for stands for itself."""
+    return FIELD_QUERIES.get(name, name)
 EMBED_CHARS = 700  # the opening of a unit says what it is about; more costs time, not accuracy
 MIN_TEXT = 40
 _ENGLISH = frozenset("the of and to in a is that for on with as by it are this was from at be an has have "
@@ -75,7 +102,7 @@ def _centroid(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embedder: Embedder, *,
-                  now: datetime, published_after: datetime,
+                  now: datetime, published_after: datetime, field: str = "AI",
                   settings: EngineSettings = EngineSettings()) -> DayStories:
     left_out: list[LeftOut] = []
     units: list[StoryUnit] = []
@@ -89,27 +116,27 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
     if not units:
         counts.update({f"merged_{layer}": 0 for layer in LAYERS} | {"new": 0, "update": 0, "repeat": 0})
         return DayStories((), tuple(left_out), counts, getattr(embedder, "name", "none"))
-    vectors = embedder.encode([f"{u.title}. {u.text[:EMBED_CHARS]}" for u in units])
-    groups = dedup(units, vectors, settings.dedup)
+    encoded = embedder.encode([u.content[:EMBED_CHARS] for u in units] + [field_query(field)])
+    vectors, field_vector = encoded[:-1], encoded[-1]
+    hubs = hub_links(units)
+    groups = dedup(units, vectors, settings.dedup, hubs)
     counts.update({f"merged_{layer}": n for layer, n in groups.merges.items()})
     by_id: dict[str, Story] = {}
     for members in groups.clusters():
         ordered = sorted(members, key=lambda i: _lead_order(units[i]))
         story_units = tuple(units[i] for i in ordered)
         vector = _centroid(vectors[ordered])
-        text = "\n".join(u.text for u in story_units)
-        urls = frozenset().union(*(url_keys(u) for u in story_units))
+        text = "\n".join(u.content for u in story_units)
+        urls = frozenset().union(*(url_keys(u, hubs) for u in story_units))
         match = classify(text, urls, frozenset(u.item.id for u in story_units), vector, ledger, settings.ledger)
         story_id = match.entry.id if match.entry else _story_id(story_units[0])
-        if story_id in by_id:  # two groups continue one ledger story: they are one story
-            earlier = by_id[story_id]
-            story_units = earlier.units + story_units
-            vector = _centroid(np.stack([earlier.vector, vector]))  # type: ignore[list-item]
+        if story_id in by_id:  # another group of the day already continues that ledger story
+            story_id = _story_id(story_units[0])
+        relevance = OFF_TOPIC if off_topic(story_units, field) else float(vector @ field_vector)
         story = Story(id=story_id, units=story_units, status=match.status, previous=match.entry,
-                      reasons=(match.reason,), vector=vector)
+                      reasons=(match.reason,), vector=vector, relevance=relevance, urls=urls)
         total, why = score(story, now, settings.rank)
-        by_id[story_id] = Story(id=story.id, units=story.units, status=story.status, previous=story.previous,
-                                score=total, reasons=(match.reason, *why), vector=vector)
+        by_id[story_id] = replace(story, score=total, reasons=(match.reason, *why))
     stories = sorted(by_id.values(), key=lambda s: (-s.score, s.id))
     for status in ("new", "update", "repeat"):
         counts[status] = sum(s.status == status for s in stories)

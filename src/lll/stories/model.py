@@ -38,6 +38,8 @@ class Story:
     score: float = 0.0
     reasons: tuple[str, ...] = ()
     vector: NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+    relevance: float = 1.0  # cosine to the newsletter's field
+    urls: frozenset[str] = field(default=frozenset(), compare=False)  # what the ledger matches links on
 
     @property
     def lead(self) -> StoryUnit:

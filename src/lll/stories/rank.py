@@ -23,6 +23,8 @@ class RankSettings:
     hn_points: float = 0.25     # per decade of Hacker News points
     short_text: int = 200
     short_penalty: float = 0.8
+    relevance_floor: float = -0.5   # below: off-topic (engine.OFF_TOPIC); a cosine otherwise
+    off_topic: float = 2.0
 
 
 def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) -> tuple[float, tuple[str, ...]]:
@@ -50,6 +52,9 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
         gain = settings.hn_points * math.log10(1 + points)
         total += gain
         reasons.append(f"{points} Hacker News points (+{gain:.2f})")
+    if story.relevance < settings.relevance_floor:
+        total -= settings.off_topic
+        reasons.append(f"off-topic: only general-interest sources, nothing of the field (-{settings.off_topic:.2f})")
     if len(story.lead.text) < settings.short_text:
         total -= settings.short_penalty
         reasons.append(f"short text, {len(story.lead.text)} chars (-{settings.short_penalty:.2f})")

@@ -17,6 +17,7 @@ import lxml.html
 
 from lll.parse.html import element_text, parse_fragment
 from lll.records import Link
+from lll.text import sentences
 from lll.urls import is_http_url
 
 MIN_UNIT_CHARS = 80
@@ -61,6 +62,15 @@ class StoryUnit:
     @property
     def source_name(self) -> str:
         return self.item.source_name
+
+    @property
+    def content(self) -> str:
+        """What the unit is about, for comparing it with others. A Hacker News item's
+        text is only its points and rank (the same words for every item): its title is
+        what it is about."""
+        if self.item.source_kind == "hn":
+            return self.title
+        return f"{self.title}. {self.text}" if self.title and not self.text.startswith(self.title) else self.text
 
 
 def _top_level_items(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -138,6 +148,13 @@ def _span(text: str, part: str, cursor: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _opening(text: str, limit: int = 12) -> str:
+    """A title for a unit that has none: its first sentence, or its first words."""
+    first = (sentences(text) or [text])[0]
+    cut = first.split()
+    return " ".join(cut[:limit]).rstrip(",;:") if len(cut) > limit else first.rstrip(".")
+
+
 def split_item(item: ItemView) -> list[StoryUnit]:
     """Cut an item into story units (one unit when it has no story structure)."""
     whole = StoryUnit(id=f"{item.id}:0", item=item, title=item.title, text=item.text, start=0,
@@ -156,7 +173,7 @@ def split_item(item: ItemView) -> list[StoryUnit]:
             continue
         start, end = span
         cursor = end
-        units.append(StoryUnit(id=f"{item.id}:{len(units) + 1}", item=item, title=title or item.title,
+        units.append(StoryUnit(id=f"{item.id}:{len(units) + 1}", item=item, title=title or _opening(part),
                                text=item.text[start:end], start=start, end=end, links=_links(elements),
                                theme=theme))
     return units if len(units) >= 2 else [whole]

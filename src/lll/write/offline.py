@@ -41,7 +41,7 @@ def title_case(text: str) -> str:
 
 def short_title(title: str, limit: int = 8) -> str:
     """A title short enough to join with others in a heading, cut at a natural break."""
-    text = " ".join(title.split()).rstrip(".:")
+    text = re.sub(r"\s*\([^)]*\)", "", " ".join(title.split())).rstrip(".:")
     for mark in (": ", " — ", " – ", " - ", "; ", ", "):
         if words(text) > limit and mark in text:
             text = text.split(mark, 1)[0]
@@ -51,7 +51,7 @@ def short_title(title: str, limit: int = 8) -> str:
 
 
 def join_titles(titles: list[str]) -> str:
-    picked = [title_case(short_title(t)) for t in titles[:3] if t.strip()]
+    picked = list(dict.fromkeys(title_case(short_title(t)) for t in titles if t.strip()))[:3]
     if len(picked) <= 1:
         return picked[0] if picked else "More News"
     return ", ".join(picked[:-1]) + (", and " if len(picked) > 2 else " and ") + picked[-1]
@@ -70,13 +70,24 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
     for s, e in spans:
         sentence = text[s:e]
         if unit.title and sentence.startswith(unit.title):
-            rest = sentence[len(unit.title):].lstrip(":.—- ")
-            if words(rest) < 4:
-                continue
-            s = e - len(rest)
+            after = sentence[len(unit.title):]
+            if not after.strip() or after.lstrip()[:1] in (":", "—", "–", "-", "."):
+                rest = after.lstrip(":.—–- ")
+                if words(rest) < 4:
+                    continue
+                s = e - len(rest)
         if words(text[s:e]) >= 4 and text[s:e].rstrip("\"'”’)]").endswith((".", "!", "?")):
             out.append((s, e))
     return out
+
+
+def _hn_sentence(unit: StoryUnit) -> str:
+    """A Hacker News item is its title and its discussion, not its description."""
+    points, comments = unit.item.signals.get("points"), unit.item.signals.get("comments")
+    counts = [f"{points:,} points" if points else "", f"{comments:,} comments" if comments else ""]
+    said = " and ".join(c for c in counts if c)
+    title = unit.item.title.replace('"', "'")
+    return f'"{title}"' + (f", with {said} on Hacker News." if said else ".")
 
 
 def _link(source: str, url: str) -> str:
@@ -133,7 +144,9 @@ class OfflineWriter:
         unit = story.lead
         citation = _citation(unit)
         body: list[Sentence] = []
-        for s, e in body_spans(unit):
+        if unit.item.source_kind == "hn":
+            body.append(Sentence(_hn_sentence(unit), citations=(citation,)))
+        for s, e in ([] if body else body_spans(unit)):
             if body and sum(words(x.text) for x in body) + words(unit.item.text[s:e]) > MAX_STORY_WORDS:
                 break
             body.append(Sentence(unit.item.text[s:e], citations=(citation,), span=(unit.item.id, s, e)))

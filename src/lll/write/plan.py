@@ -52,6 +52,7 @@ class DueClock:
 @dataclass(frozen=True)
 class PlanSettings:
     max_stories: int = 12
+    min_score: float = 0.5      # below it a story is not worth the reader's time
     per_source: int = 4
     max_clocks: int = 5
     min_stories: int = 3
@@ -92,6 +93,9 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
         if story.status == "repeat":
             told = f" (told on {story.previous.told_in})" if story.previous and story.previous.told_in else ""
             left.append(LeftOut(**what, reason=f"repeat of ledger story {story.previous.id if story.previous else ''}{told}"))
+            continue
+        if story.score < settings.min_score:
+            left.append(LeftOut(**what, reason=f"score {story.score:.2f} is below the bar of {settings.min_score:g}"))
             continue
         lead_source = story.lead.item.source_name
         if per_source.get(lead_source, 0) >= settings.per_source:
@@ -136,7 +140,7 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
     """Choose and arrange the day's stories: the lede, the sections, the clocks."""
     chosen, left = _choose(stories, settings)
     clocks: list[PlannedClock] = []
-    for story in [s for s in stories if s.status != "repeat"]:
+    for story in [s for s in stories if s.status != "repeat" and s.score >= settings.min_score]:
         if len(clocks) >= settings.max_clocks:
             break
         for unit in story.units[:1]:
