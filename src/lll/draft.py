@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -72,11 +73,17 @@ def _item_view(row: Any) -> ItemView:
 
 
 def find_clocks(unit: StoryUnit) -> list[ClockFinding]:
-    """Forward-looking sentences of a unit, resolved against its item's date."""
+    """Forward-looking sentences of a unit, resolved against its item's date. Each line
+    of LLL's plain text is its own block (a heading, a paragraph, a list item), so a
+    sentence never runs from a heading into the paragraph under it."""
     found = []
-    for c in extract_clocks(unit.text, unit.item.published.date()):
-        found.append(ClockFinding(sentence=c.text, start=unit.start + c.start, end=unit.start + c.end,
-                                  phrase=c.phrase, due=c.due, precision=c.precision))
+    for line in re.finditer(r"[^\n]+", unit.text):
+        for c in extract_clocks(line.group(0), unit.item.published.date()):
+            if c.precision == "year" or not c.text.rstrip("\"'”’)").endswith((".", "!", "?")):
+                continue  # a year is too vague to watch; a heading is not a sentence to quote
+            start = unit.start + line.start() + c.start
+            found.append(ClockFinding(sentence=c.text, start=start, end=start + len(c.text),
+                                      phrase=c.phrase, due=c.due, precision=c.precision))
     return found
 
 
@@ -134,7 +141,8 @@ class Drafter:
         timings["stories"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         plan = plan_issue(day, day_stories.stories, find_clocks=find_clocks,
-                          due=self.records.due_clocks(day, self.issue_url), left_out=day_stories.left_out)
+                          due=self.records.due_clocks(day, self.issue_url), left_out=day_stories.left_out,
+                          running=self.records.running_clocks(day, self.issue_url))
         writer = OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags,
                                self.issue_url)
         draft = writer.write(plan)

@@ -96,18 +96,32 @@ class Records:
                 told_in=told_in.get(story_id), vector=vector))
         return entries
 
-    def due_clocks(self, day: str, issue_url: Any) -> list[DueClock]:
-        query = (sa.select(t.clocks, t.items.c.url.label("item_url"), t.sources.c.name.label("source"))
+    def _clock_rows(self, *conditions: Any) -> list[Any]:
+        query = (sa.select(t.clocks, t.items.c.url.label("item_url"), t.stories.c.title.label("item_title"),
+                           t.sources.c.name.label("source"))
                  .join(t.items, t.items.c.id == t.clocks.c.item_id)
+                 .join(t.stories, t.stories.c.id == t.clocks.c.story_id)
                  .join(t.sources, t.sources.c.id == t.items.c.source_id)
-                 .where(t.clocks.c.due <= day, t.clocks.c.opened_in < day,
-                        sa.or_(t.clocks.c.status == "open", t.clocks.c.revisited_in == day))
-                 .order_by(t.clocks.c.due, t.clocks.c.id))
+                 .where(*conditions).order_by(t.clocks.c.due, t.clocks.c.id))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [DueClock(id=r.id, opened_in=r.opened_in, opened_url=issue_url(r.opened_in), sentence=r.sentence,
-                         phrase=r.phrase, due=r.due, item_id=r.item_id, item_url=r.item_url, source=r.source,
-                         story_id=r.story_id) for r in rows]
+            return list(conn.execute(query).all())
+
+    @staticmethod
+    def _due_clock(r: Any, issue_url: Any) -> DueClock:
+        return DueClock(id=r.id, opened_in=r.opened_in, opened_url=issue_url(r.opened_in), sentence=r.sentence,
+                        phrase=r.phrase, due=r.due, item_id=r.item_id, item_url=r.item_url, source=r.source,
+                        story_id=r.story_id, title=r.item_title)
+
+    def due_clocks(self, day: str, issue_url: Any) -> list[DueClock]:
+        """Clocks of earlier issues whose date has come (and not yet revisited before ``day``)."""
+        rows = self._clock_rows(t.clocks.c.due <= day, t.clocks.c.opened_in < day,
+                                sa.or_(t.clocks.c.status == "open", t.clocks.c.revisited_in == day))
+        return [self._due_clock(r, issue_url) for r in rows]
+
+    def running_clocks(self, day: str, issue_url: Any) -> list[DueClock]:
+        """Clocks of earlier issues still running after ``day``, soonest first."""
+        rows = self._clock_rows(t.clocks.c.opened_in < day, t.clocks.c.due > day, t.clocks.c.status == "open")
+        return [self._due_clock(r, issue_url) for r in rows]
 
     def clocks(self, status: str | None = None) -> list[Any]:
         query = (sa.select(t.clocks, t.sources.c.name.label("source"))

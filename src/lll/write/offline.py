@@ -21,7 +21,7 @@ VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a
 # Words the writer itself adds; the verifier accepts them as names without a source.
 TEMPLATE_WORDS = frozenset(
     "Following The It Also On That Clocks Worth Watching Coming Due Large Language Letters Automated "
-    "LLL Hacker News Transcript A short issue".split()
+    "LLL Hacker News Transcript A short issue First Clock".split()
 )
 
 IssueLink = Callable[[str], str]
@@ -117,9 +117,9 @@ class OfflineWriter:
         note = ""
         if plan.short:
             note = "A short issue: few new stories met the bar since the last one."
+        clocks = tuple(self._clock(c) for c in plan.clocks) + tuple(self._running(c) for c in plan.running)
         return Draft(date=plan.date, title=f"{self.newsletter_name} {m}/{d}/{y}", tags=self.tags,
-                     lede=self._lede(plan.lede), sections=tuple(sections),
-                     clocks=tuple(self._clock(c) for c in plan.clocks), note=note)
+                     lede=self._lede(plan.lede), sections=tuple(sections), clocks=clocks, note=note)
 
     def _lede(self, story: Story | None) -> Paragraph:
         if story is None:
@@ -192,6 +192,20 @@ class OfflineWriter:
                           paragraph=Paragraph(tuple(sentences), story_id=clock.story.id, kind="clock"),
                           due=finding.due.isoformat(), phrase=finding.phrase, precision=finding.precision,
                           story_id=clock.story.id, item_id=unit.item.id, sentence=finding.sentence)
+
+    def _running(self, clock: DueClock) -> ClockEntry:
+        """A clock an earlier issue opened, still running: listed again, with where it began."""
+        source = Citation(url=clock.item_url, source=clock.source, item_id=clock.item_id)
+        issue = Citation(url=clock.opened_url, source=self.newsletter_name, issue_date=clock.opened_in)
+        paragraph = Paragraph((
+            Sentence(f"{_link(clock.source, clock.item_url)} noted:", citations=(source,), role="attribution"),
+            Sentence(clock.sentence, citations=(source,)),
+            Sentence(f"(First flagged here on [{long_date(clock.opened_in)}]({clock.opened_url}).)",
+                     citations=(issue,), role="callback"),
+        ), story_id=clock.story_id, kind="clock")
+        return ClockEntry(heading=title_case(short_title(clock.title or clock.source, limit=10)),
+                          paragraph=paragraph, due=clock.due, phrase=clock.phrase, precision="",
+                          story_id=clock.story_id, item_id=clock.item_id, sentence=clock.sentence)
 
     def _due(self, clock: DueClock) -> Paragraph:
         issue = Citation(url=clock.opened_url, source=self.newsletter_name, issue_date=clock.opened_in)

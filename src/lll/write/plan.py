@@ -4,6 +4,7 @@ before any prose is written, the same for every writer. Pure."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,7 @@ import numpy as np
 
 from lll.stories.model import LeftOut, Story
 from lll.stories.units import StoryUnit
+from lll.text import MONTHS
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class DueClock:
     item_url: str
     source: str
     story_id: str
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class PlanSettings:
     min_score: float = 0.5      # below it a story is not worth the reader's time
     per_source: int = 4
     max_clocks: int = 5
+    min_clocks: int = 2
     min_stories: int = 3
     join_cosine: float = 0.45
     section_size: int = 4
@@ -70,6 +74,7 @@ class Plan:
     left_out: tuple[LeftOut, ...]
     short: bool
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    running: tuple[DueClock, ...] = ()  # clocks of earlier issues still running, listed again
 
     @property
     def told(self) -> tuple[Story, ...]:
@@ -134,19 +139,38 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     return sections
 
 
+_CALENDAR = frozenset(m.lower() for m in MONTHS) | {"monday", "tuesday", "wednesday", "thursday", "friday",
+                                                    "saturday", "sunday", "this", "that", "with", "will", "from"}
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-z][\w-]{3,}", text)} - _CALENDAR
+
+
+def same_clock(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Two (due, sentence) pairs that watch the same thing: one date, two shared words."""
+    return a[0] == b[0] and len(_words(a[1]) & _words(b[1])) >= 2
+
+
 def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[StoryUnit], list[ClockFinding]],
                due: Sequence[DueClock] = (), left_out: Sequence[LeftOut] = (),
-               settings: PlanSettings = PlanSettings()) -> Plan:
-    """Choose and arrange the day's stories: the lede, the sections, the clocks."""
+               running: Sequence[DueClock] = (), settings: PlanSettings = PlanSettings()) -> Plan:
+    """Choose and arrange the day's stories: the lede, the sections, the clocks. A clock
+    already running (opened by an earlier issue) is not opened again; when the day opens
+    fewer than ``min_clocks``, the running clocks due soonest fill the watch list."""
     chosen, left = _choose(stories, settings)
     clocks: list[PlannedClock] = []
+    open_keys = [(c.due, c.sentence) for c in running]
     for story in [s for s in stories if s.status != "repeat" and s.score >= settings.min_score]:
         if len(clocks) >= settings.max_clocks:
             break
-        for unit in story.units[:1]:
-            findings = find_clocks(unit)
-            if findings:
-                clocks.append(PlannedClock(story=story, unit=unit, finding=findings[0]))
+        for finding in find_clocks(story.lead):
+            key = (finding.due.isoformat(), finding.sentence)
+            if any(same_clock(key, other) for other in open_keys):
+                continue
+            clocks.append(PlannedClock(story=story, unit=story.lead, finding=finding))
+            open_keys.append(key)
+            break
     lede = chosen[0] if chosen else None
     clock_ids = {c.story.id for c in clocks}
     body = [s for s in chosen if s.id not in clock_ids or s is lede]
@@ -155,6 +179,7 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
     left = [entry for entry in left if entry.id not in {c.story.id for c in clocks}]
     short = len(body) < settings.min_stories
     sections = _group(body, settings)
+    listed = list(running[: max(0, settings.min_clocks - len(clocks))])
     return Plan(date=day, lede=lede, sections=tuple(tuple(s) for s in sections), clocks=tuple(clocks),
                 due=tuple(due), left_out=tuple(left_out) + tuple(left), short=short,
-                reasons={s.id: s.reasons for s in stories})
+                reasons={s.id: s.reasons for s in stories}, running=tuple(listed))

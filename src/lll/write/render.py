@@ -12,7 +12,8 @@ CLOCKS_SUFFIX = "Clocks Worth Watching"
 
 
 def clocks_heading(n: int) -> str:
-    return f"{spell_number(n)} {CLOCKS_SUFFIX}"
+    """"Four Clocks Worth Watching"; "One Clock Worth Watching"."""
+    return f"{spell_number(n)} {CLOCKS_SUFFIX}" if n != 1 else "One Clock Worth Watching"
 
 
 def render_markdown(draft: Draft) -> str:
