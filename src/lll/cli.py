@@ -225,6 +225,21 @@ def draft(ctx: click.Context, day: str | None) -> None:
 
 
 @cli.command()
+@click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.pass_context
+def run(ctx: click.Context, day: str | None) -> None:
+    """The daily job: fetch, then draft. Safe to run twice for a date (the draft is replaced, not doubled)."""
+    from lll.draft import Drafter
+
+    with _open(ctx) as letter, letter.lock("run", wait=False):
+        report = letter.fetch()
+        _print_report(report)
+        result = Drafter(letter).draft(day or _today())
+    click.echo(f"Wrote {result.markdown_path}")
+    click.echo(result.summary_line())
+
+
+@cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def verify(ctx: click.Context, path: Path) -> None:
