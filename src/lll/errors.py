@@ -34,10 +34,11 @@ class SourceError(LLLError):
 class FetchError(LLLError):
     """A URL could not be fetched."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, attempts: int = 1) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        self.attempts = attempts
 
 
 class BlockedAddressError(FetchError):

@@ -29,7 +29,10 @@ def canonical_url(url: str, *, keep_fragment: bool = False) -> str:
     Non-HTTP strings (``tag:`` URIs, bare ids) are returned stripped but unchanged.
     """
     raw = (url or "").strip()
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # e.g. "http://[broken/1": keep it as written, it is still an identity
+        return raw
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"} or not parts.netloc:
         return raw
@@ -54,5 +57,8 @@ def _port_ok(parts: object) -> bool:
 
 
 def is_http_url(url: str) -> bool:
-    parts = urlsplit((url or "").strip())
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)

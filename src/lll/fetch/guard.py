@@ -38,13 +38,16 @@ def address_allowed(address: str, policy: str) -> bool:
 
 async def check_url(url: str, policy: str, resolver: Resolver = system_resolver) -> None:
     """Raise ``BlockedAddressError`` when any address of the URL's host is not allowed."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise BlockedAddressError(f"{url}: invalid URL ({exc})", url=url) from exc
     if parts.scheme not in ("http", "https"):
         raise BlockedAddressError(f"{url}: only http and https URLs are fetched", url=url)
     host = parts.hostname or ""
     if not host:
         raise BlockedAddressError(f"{url}: no host in URL", url=url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         ipaddress.ip_address(host)
         addresses = [host]

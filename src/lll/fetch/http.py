@@ -49,6 +49,24 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+async def _check_location(response: httpx.Response) -> None:
+    """Refuse a redirect to somewhere that is not an http(s) URL, naming it — before httpx
+    tries to build the next request from it."""
+    if response.status_code not in REDIRECT_STATUSES:
+        return
+    location = response.headers.get("location", "")
+    try:
+        target = urljoin(str(response.request.url), location)
+        scheme = urlsplit(target).scheme
+        urlsplit(target).port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise FetchError(f"{response.request.url}: redirect to an invalid URL {location!r}",
+                         url=str(response.request.url)) from exc
+    if location and scheme not in ("http", "https"):
+        raise BlockedAddressError(f"{response.request.url}: redirect to {location!r} refused: "
+                                  "only http and https URLs are fetched", url=str(response.request.url))
+
+
 class HttpClient:
     """Async HTTP GET with every guard LLL needs. Use as ``async with``."""
 
@@ -71,6 +89,7 @@ class HttpClient:
             limits=httpx.Limits(max_connections=s.concurrency, max_keepalive_connections=s.concurrency),
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
             trust_env=False,
+            event_hooks={"response": [_check_location]},
         )
         return self
 
@@ -113,7 +132,7 @@ class HttpClient:
                 hint = response_headers.get("retry-after")
                 more = f"; server asks to retry after {hint}" if hint else ""
                 raise FetchError(f"{url}: HTTP {status} after {attempt} attempt(s){more}", url=url,
-                                 status=status)
+                                 status=status, attempts=attempt)
             return FetchedBody(
                 url=url, final_url=final_url, status=status, body=body,
                 content_type=response_headers.get("content-type", ""),

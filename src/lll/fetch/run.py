@@ -128,7 +128,9 @@ class FetchRun:
         try:
             fetched = await client.get(source.url, etag=source.etag, last_modified=source.last_modified)
         except FetchError as exc:
-            return await fail(str(exc), exc.status)
+            return await fail(str(exc), exc.status, attempts=exc.attempts)
+        except Exception as exc:  # noqa: BLE001 - whatever one source does, the others go on
+            return await fail(f"{source.url}: unexpected {exc.__class__.__name__}: {exc}")
         parsed: ParsedFeed | None = None
         if not fetched.not_modified:
             kind = source.kind if source.kind not in ("", "auto") else "auto"
@@ -137,7 +139,10 @@ class FetchRun:
                       else _parse_job(*job))
             if isinstance(result, str):
                 return await fail(result, fetched.status, len(fetched.body), fetched.attempts)
-            parsed = await self._enrich(source, result, pages, loop, writer)
+            try:
+                parsed = await self._enrich(source, result, pages, loop, writer)
+            except Exception:  # noqa: BLE001 - pages are a bonus: keep the feed's own text
+                parsed = result
         saved = await loop.run_in_executor(writer, lambda: self.store.save_fetch(
             source, fetched, parsed, run_id=run_id, started=started_at, seen_at=started_at))
         status = "not_modified" if fetched.not_modified else "ok"

@@ -78,12 +78,9 @@ def detect_kind(feed_url: str, parsed: Any) -> str:
         return "hn"
     if _GITHUB_FEED.search(feed_url):
         return "github"
-    ns = parsed.get("namespaces", {}) or {}
-    if any("podcastindex" in v or "itunes" in v for v in ns.values()) or any(
-        e.get("podcast_transcript") or any(link.get("rel") == "enclosure" and
-        str(link.get("type", "")).startswith("audio") for link in e.get("links", [])) for e in entries
-    ):
-        return "podcast"
+    if any(e.get("podcast_transcript") or any(link.get("rel") == "enclosure" and
+           str(link.get("type", "")).startswith("audio") for link in e.get("links", [])) for e in entries):
+        return "podcast"  # a declared itunes namespace alone is not enough: blog platforms declare it too
     if entries:
         linky = sum(len(_first(*(c.get("value") for c in e.get("content", [])))) > 1500 and
                     _first(*(c.get("value") for c in e.get("content", []))).count("<a ") >= 4 for e in entries)
@@ -126,20 +123,36 @@ def _signals(kind: str, entry: Any, feed_url: str, text: str) -> dict[str, Any]:
     return signals
 
 
-def _identity(guid: str, link: str, title: str, published: datetime | None) -> str:
+_ARXIV_VERSION = re.compile(r"(arxiv\.org/abs/|oai:arXiv\.org:)(\d{4}\.\d{4,5})v\d+$", re.I)
+
+
+def _identity(guid: str, link: str, title: str) -> str:
+    """What makes an entry the same entry next time: its guid, else its link, else its
+    title — never its date or position, which real feeds change. An arXiv paper's new
+    version is the same paper (a revision), so the version is dropped."""
     if guid:
-        return canonical_url(guid, keep_fragment=True) if is_http_url(guid) else guid.strip()
-    if link:
-        return canonical_url(link, keep_fragment=True)
-    basis = f"{title}\n{published.isoformat() if published else ''}"
-    return "title:" + hashlib.sha1(basis.encode()).hexdigest()
+        key = canonical_url(guid, keep_fragment=True) if is_http_url(guid) else guid.strip()
+    elif link:
+        key = canonical_url(link, keep_fragment=True)
+    else:
+        return "title:" + hashlib.sha1(" ".join(title.lower().split()).encode()).hexdigest()
+    return _ARXIV_VERSION.sub(r"\1\2", key)
 
 
 def content_hash(title: str, text: str, url: str) -> str:
     return hashlib.sha256(f"{title}\n{canonical_url(url)}\n{text}".encode()).hexdigest()
 
 
-def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str) -> ParsedItem:
+def _author(obj: Any) -> str:
+    """All the names of an entry's (or a feed's) authors; names, not e-mail addresses."""
+    names = [a.get("name", "") for a in obj.get("authors", []) or [] if isinstance(a, dict) and a.get("name")]
+    if not names:
+        detail = obj.get("author_detail") or {}
+        names = [detail.get("name") or obj.get("author", "")]
+    return _plain(", ".join(dict.fromkeys(n for n in names if n)))
+
+
+def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_author: str = "") -> ParsedItem:
     """One feedparser entry to a ``ParsedItem``."""
     title = _plain(entry.get("title", ""))
     link = _first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else "")
@@ -151,9 +164,9 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str) -> ParsedI
     guid = str(entry.get("id") or "").strip()
     links = extract_links(markup, link or feed_link)
     transcript = entry.get("podcast_transcript") or {}
-    author = _plain(_first(entry.get("author"), ", ".join(a.get("name", "") for a in entry.get("authors", []) if a.get("name"))))
+    author = _author(entry) or feed_author
     return ParsedItem(
-        identity=_identity(guid, link, title, published),
+        identity=_identity(guid, link, title),
         guid=guid,
         url=link,
         canonical_url=canonical_url(link) if link else "",
@@ -172,12 +185,20 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str) -> ParsedI
     )
 
 
-def _build(url: str, kind: str, title: str, link: str, entries: list[Any], warning: str) -> ParsedFeed:
+def _build(url: str, kind: str, title: str, link: str, entries: list[Any], warning: str,
+           author: str = "") -> ParsedFeed:
     feed_link = link or url
     items: dict[str, ParsedItem] = {}
+    skipped = 0
     for entry in entries:
-        item = parse_entry(entry, kind, url, feed_link)
+        try:
+            item = parse_entry(entry, kind, url, feed_link, author)
+        except (ValueError, TypeError, AttributeError, KeyError):  # one bad entry costs only itself
+            skipped += 1
+            continue
         items.setdefault(item.identity, item)  # a repeated guid keeps its first entry
+    if skipped:
+        warning = "; ".join(w for w in (warning, f"{skipped} malformed item(s) skipped") if w)
     return ParsedFeed(title=_plain(title), link=feed_link, kind=kind, items=tuple(items.values()),
                       warning=warning[:500])
 
@@ -188,7 +209,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
     if looks_like_json_feed(body, content_type):
         meta, entries = parse_json_feed(body, url)
         effective = "feed" if kind in ("", "auto") else kind
-        return _build(url, effective, meta["title"], meta["link"], entries, "")
+        return _build(url, effective, meta["title"], meta["link"], entries, "", _author(meta))
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True,
                               sanitize_html=True)
@@ -202,7 +223,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
     effective = detect_kind(url, parsed) if kind in ("", "auto") else kind
     warning = f"ill-formed feed, entries recovered: {parsed.get('bozo_exception')}" if parsed.get("bozo") else ""
     return _build(url, effective, str(parsed.feed.get("title", "")), str(parsed.feed.get("link", "") or ""),
-                  list(parsed.entries), warning)
+                  list(parsed.entries), warning, _author(parsed.feed))
 
 
 def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article") -> ParsedItem:

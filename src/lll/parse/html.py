@@ -39,12 +39,22 @@ def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
             return None
 
 
-def _walk(node: lxml.html.HtmlElement, out: list[str]) -> None:
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def _flow(text: str | None, pre: bool) -> str:
+    """Text as a browser flows it: a line break in the source is a space (not in <pre>)."""
+    if not text:
+        return ""
+    return text if pre else _LINE_BREAKS.sub(" ", text)
+
+
+def _walk(node: lxml.html.HtmlElement, out: list[str], pre: bool = False) -> None:
     tag = node.tag if isinstance(node.tag, str) else ""
     if tag in DROP_TAGS or not isinstance(node.tag, str):
-        if node.tail:
-            out.append(node.tail)
+        out.append(_flow(node.tail, pre))
         return
+    inner = pre or tag == "pre"
     block = tag in BLOCK_TAGS
     if block:
         out.append("\n\n" if tag not in ("li", "dt", "dd", "tr") else "\n")
@@ -52,16 +62,14 @@ def _walk(node: lxml.html.HtmlElement, out: list[str]) -> None:
         out.append("\n")
     if tag == "img" and node.get("alt"):
         out.append(node.get("alt", ""))
-    if node.text:
-        out.append(node.text)
+    out.append(_flow(node.text, inner))
     for child in node:
-        _walk(child, out)
+        _walk(child, out, inner)
     if block:
         out.append("\n\n" if tag not in ("li", "dt", "dd", "tr") else "\n")
     elif tag in ("td", "th"):
         out.append(" ")
-    if node.tail:
-        out.append(node.tail)
+    out.append(_flow(node.tail, pre))
 
 
 def tidy_text(text: str) -> str:
@@ -71,9 +79,7 @@ def tidy_text(text: str) -> str:
 
 
 def element_text(root: lxml.html.HtmlElement) -> str:
-    out: list[str] = []
-    if root.text:
-        out.append(root.text)
+    out: list[str] = [_flow(root.text, False)]
     for child in root:
         _walk(child, out)
     return tidy_text("".join(out))

@@ -52,7 +52,6 @@ def _entry(item: dict[str, Any]) -> dict[str, Any]:
         "published_parsed": _struct(item.get("date_published")),
         "updated_parsed": _struct(item.get("date_modified")),
         "authors": authors,
-        "author": authors[0]["name"] if authors else "",
         "tags": [{"term": str(tag)} for tag in item.get("tags", []) or []],
         "links": links,
     }
@@ -69,5 +68,6 @@ def parse_json_feed(body: bytes, url: str) -> tuple[dict[str, Any], list[dict[st
     items = data.get("items")
     if not isinstance(items, list):
         raise ParseError(f"{url}: JSON Feed without an items list", source=url)
-    feed = {"title": str(data.get("title", "")), "link": str(data.get("home_page_url", "") or "")}
+    feed = {"title": str(data.get("title", "")), "link": str(data.get("home_page_url", "") or ""),
+            "authors": _authors(data)}
     return feed, [_entry(i) for i in items if isinstance(i, dict)]

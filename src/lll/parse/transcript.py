@@ -7,6 +7,7 @@ one paragraph that starts with ``Speaker:``.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -47,7 +48,7 @@ def _cue_blocks(body: str) -> list[tuple[str, str]]:
         voice = _VOICE.search(text)
         if voice:
             speaker = voice.group(1).strip()
-        text = tidy_text(_TAG.sub("", text))
+        text = tidy_text(html.unescape(_TAG.sub("", text)))
         named = _SPEAKER.match(text)
         if not speaker and named:
             speaker, text = named.group(1), named.group(2)

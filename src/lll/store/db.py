@@ -194,7 +194,8 @@ class Store:
                 error=(parsed.warning or None) if parsed is not None else None))
             values: dict[str, Any] = dict(
                 last_fetch_at=iso(started), last_ok_at=iso(started), last_status=outcome,
-                last_http_status=fetched.status, last_error=None, consecutive_failures=0)
+                last_http_status=fetched.status, consecutive_failures=0,
+                last_error=(parsed.warning or None) if parsed is not None else None)
             if not fetched.not_modified:
                 values.update(etag=fetched.etag, last_modified=fetched.last_modified)
             if parsed is not None:

@@ -50,7 +50,7 @@ def off_topic(units: Sequence[StoryUnit], field: str) -> bool:
 def field_query(name: str) -> str:
     """The text that stands for a field; a field LLL has no text for stands for itself."""
     return FIELD_QUERIES.get(name, name)
-EMBED_CHARS = 700  # the opening of a unit says what it is about; more costs time, not accuracy
+EMBED_CHARS = 320  # the opening of a unit says what it is about; MiniLM time grows with every token
 MIN_TEXT = 40
 _ENGLISH = frozenset("the of and to in a is that for on with as by it are this was from at be an has have "
                      "will new model models ai its their".split())

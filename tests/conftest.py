@@ -1,0 +1,452 @@
+"""Shared fixtures for the ingest tests.
+
+Everything here is real: feeds come from a real HTTP server on 127.0.0.1 (a
+``ThreadingHTTPServer`` in a thread), the store is a real SQLite file in
+``tmp_path``, and the CLI is driven through click's ``CliRunner``. Nothing ever
+reaches the internet: an autouse guard refuses every DNS lookup except
+``localhost``, so a test that would leak to the network fails instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lll import clock
+from lll.cli import cli
+from lll.config import FetchSettings
+from lll.fetch.http import HttpClient
+from lll.fetch.run import FetchReport, FetchRun
+from lll.records import FetchedBody, Source
+from lll.store import Store
+
+TESTS = Path(__file__).resolve().parent
+FEEDS = TESTS / "data" / "feeds"
+# The repo is …/main; the shared data sits next to it (…/shared/data), here and in CI.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under the shared test data; fails (never skips) when it is missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(
+            f"shared test data missing: {path} does not exist. The ingest tests read real data from "
+            f"{SHARED_DATA} (a copy of shared/data next to the repo clone); put it there.",
+            pytrace=False,
+        )
+    return path
+
+
+# -- isolation -------------------------------------------------------------------------------------
+
+_real_getaddrinfo = socket.getaddrinfo
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _offline_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else str(host or "")
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+        literal = True
+    except ValueError:
+        literal = False
+    if literal or name.lower() in _LOCAL_NAMES or not name:
+        return _real_getaddrinfo(host, *args, **kwargs)
+    raise socket.gaierror(socket.EAI_NONAME, f"tests are offline: no DNS lookup for {name!r}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test: its own workspace folder, no time or address-policy overrides from the
+    environment, and no DNS (so nothing can reach the internet)."""
+    workspace = tmp_path / "workspace"
+    monkeypatch.setenv("LLL_WORKSPACE", str(workspace))
+    for name in ("LLL_NOW", "LLL_ALLOW_PRIVATE", "LLL_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(socket, "getaddrinfo", _offline_getaddrinfo)
+    yield workspace
+    assert clock._override is None, "a test left lll.clock frozen"
+
+
+# -- a real HTTP server on loopback ----------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    path: str  # with the query string
+    headers: dict[str, str]  # lower-case names
+    at: float
+    number: int  # 1 for the first request of this path
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Stream:
+    """A body written chunk by chunk, with no Content-Length unless given (then the
+    connection is closed at the end)."""
+
+    chunks: Callable[[], Iterable[bytes]]
+    interval: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+
+@dataclass
+class Hang:
+    """Accept the request and never answer (until the server stops)."""
+
+
+Handler = Callable[[Request], "Reply | Stream | Hang"]
+
+
+class LoopbackServer:
+    """``ThreadingHTTPServer`` on 127.0.0.1 in a thread. Routes map a path (with or
+    without query) to a handler or a fixed ``Reply``; every request is logged."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.requests: list[Request] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        owner = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                owner._answer(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+    def route(self, path: str, handler: Handler | Reply) -> str:
+        """Serve ``path``; returns its full URL."""
+        self.routes["/" + path.lstrip("/")] = (lambda _req, r=handler: r) if isinstance(handler, Reply) \
+            else handler
+        return self.url(path)
+
+    def hits(self, path: str) -> int:
+        path = "/" + path.lstrip("/")
+        with self._lock:
+            return sum(1 for r in self.requests if r.path == path or r.path.split("?", 1)[0] == path)
+
+    def last(self, path: str) -> Request:
+        path = "/" + path.lstrip("/")
+        with self._lock:
+            return [r for r in self.requests if r.path.split("?", 1)[0] == path][-1]
+
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            number = 1 + sum(1 for r in self.requests if r.path == h.path)
+            request = Request(h.path, {k.lower(): v for k, v in h.headers.items()}, time.monotonic(), number)
+            self.requests.append(request)
+        handler = self.routes.get(h.path) or self.routes.get(h.path.split("?", 1)[0])
+        reply = handler(request) if handler else Reply(404, b"not found\n", {"Content-Type": "text/plain"})
+        try:
+            if isinstance(reply, Hang):
+                self.stopping.wait(30)
+                return
+            if isinstance(reply, Stream):
+                self._stream(h, reply)
+                return
+            h.send_response(reply.status)
+            headers = {"Content-Length": str(len(reply.body)), **reply.headers}
+            for name, value in headers.items():
+                h.send_header(name, value)
+            h.end_headers()
+            if reply.status != 304 and reply.body:
+                h.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _stream(self, h: BaseHTTPRequestHandler, stream: Stream) -> None:
+        h.close_connection = True
+        h.send_response(stream.status)
+        for name, value in {"Connection": "close", **stream.headers}.items():
+            h.send_header(name, value)
+        h.end_headers()
+        h.wfile.flush()
+        deadline = time.monotonic() + 30
+        for chunk in stream.chunks():
+            if self.stopping.is_set() or time.monotonic() > deadline:
+                return
+            h.wfile.write(chunk)
+            h.wfile.flush()
+            if stream.interval:
+                time.sleep(stream.interval)
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    srv = LoopbackServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def feed_reply(body: bytes | str, content_type: str = "application/rss+xml; charset=utf-8", *,
+               etag: str | None = None, last_modified: str | None = None,
+               headers: dict[str, str] | None = None) -> Handler:
+    """A handler serving a body, answering conditional requests with 304 like a real server."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+
+    def handle(req: Request) -> Reply:
+        validators = {}
+        if etag:
+            validators["ETag"] = etag
+        if last_modified:
+            validators["Last-Modified"] = last_modified
+        if (etag and req.headers.get("if-none-match") == etag) or (
+                last_modified and not etag and req.headers.get("if-modified-since") == last_modified):
+            return Reply(304, b"", validators)
+        return Reply(200, data, {"Content-Type": content_type, **validators, **(headers or {})})
+
+    return handle
+
+
+class MutableFeed:
+    """A feed whose body a test changes between fetches (no validators: always 200)."""
+
+    def __init__(self, body: bytes | str = b"", content_type: str = "application/rss+xml; charset=utf-8"):
+        self.body = body.encode() if isinstance(body, str) else body
+        self.content_type = content_type
+
+    def set(self, body: bytes | str) -> None:
+        self.body = body.encode() if isinstance(body, str) else body
+
+    def __call__(self, req: Request) -> Reply:
+        return Reply(200, self.body, {"Content-Type": self.content_type})
+
+
+# -- feeds built in tests --------------------------------------------------------------------------
+
+
+def rfc822(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+PODCAST_NS = 'xmlns:podcast="https://podcastindex.org/namespace/1.0"'
+
+
+def rss(items: Iterable[dict[str, Any]], *, title: str = "Test Feed",
+        link: str = "https://feed.example/", namespaces: str = "") -> str:
+    """An RSS 2.0 document. Item keys: guid, permalink (bool), link, title, description,
+    content (content:encoded), published (datetime), extra (raw XML)."""
+    parts = []
+    for it in items:
+        bits = [f"<title>{escape(it.get('title', ''))}</title>"]
+        if it.get("link"):
+            bits.append(f"<link>{escape(it['link'])}</link>")
+        if it.get("guid"):
+            perma = "true" if it.get("permalink") else "false"
+            bits.append(f'<guid isPermaLink="{perma}">{escape(it["guid"])}</guid>')
+        if it.get("published"):
+            bits.append(f"<pubDate>{rfc822(it['published'])}</pubDate>")
+        if "description" in it:
+            bits.append(f"<description>{escape(it['description'])}</description>")
+        if it.get("content"):
+            bits.append(f"<content:encoded><![CDATA[{it['content']}]]></content:encoded>")
+        bits.append(it.get("extra", ""))
+        parts.append("<item>" + "".join(bits) + "</item>")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" {namespaces}>'
+            f"<channel><title>{escape(title)}</title><link>{escape(link)}</link>"
+            f"<description>test</description>{''.join(parts)}</channel></rss>")
+
+
+# -- fetching --------------------------------------------------------------------------------------
+
+
+def fast_settings(**overrides: Any) -> FetchSettings:
+    """Small timeouts and backoff so hostile cases end in about a second."""
+    values: dict[str, Any] = dict(connect_timeout=1.0, read_timeout=2.0, total_timeout=2.0, retries=2,
+                                  backoff=0.01, max_retry_after=5.0, fulltext="never")
+    values.update(overrides)
+    return FetchSettings(**values)
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError(f"no DNS in tests ({host})")
+
+
+def fake_resolver(table: dict[str, list[str]]) -> Callable[[str, int], Any]:
+    """A resolver for the SSRF guard: names in ``table`` resolve as given; others fail."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host in table:
+            return list(table[host])
+        raise OSError(f"unknown host {host} (test resolver)")
+
+    return resolve
+
+
+def get(url: str, settings: FetchSettings | None = None, *, policy: str = "loopback",
+        resolver: Callable[[str, int], Any] = _no_dns, **kwargs: Any) -> FetchedBody:
+    """One ``HttpClient.get`` against the loopback server, synchronously."""
+
+    async def run() -> FetchedBody:
+        async with HttpClient(settings or fast_settings(), policy=policy, resolver=resolver) as client:
+            return await client.get(url, **kwargs)
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store" / "lll.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    s = Store(f"sqlite:///{db_path}")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def fetch_all(store: Store, settings: FetchSettings | None = None, *, policy: str = "loopback",
+              resolver: Callable[[str, int], Any] = _no_dns, at: datetime | None = None) -> FetchReport:
+    """One ``FetchRun`` over every source of the store (at a frozen time when given)."""
+    run = FetchRun(store, settings or fast_settings(), policy=policy, resolver=resolver)
+    if at is None:
+        return run.run()
+    with clock.frozen_at(at):
+        return run.run()
+
+
+def source_by_url(store: Store, url: str) -> Source:
+    return next(s for s in store.sources() if s.url == url)
+
+
+# -- reading the SQLite file -----------------------------------------------------------------------
+
+
+def query(db: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def scalar(db: Path, sql: str, *params: Any) -> Any:
+    return query(db, sql, *params)[0][0]
+
+
+class WriteCounter:
+    """SQLite triggers that log every write to ``items`` and ``item_revisions``, so a test can
+    assert that a pass rewrote zero rows (not merely that the counts did not change)."""
+
+    TABLES = ("items", "item_revisions")
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        statements = ["CREATE TABLE IF NOT EXISTS test_writes (op TEXT NOT NULL, tbl TEXT NOT NULL)"]
+        for table in self.TABLES:
+            for op in ("INSERT", "UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS test_{table}_{op.lower()} AFTER {op} ON {table} "
+                    f"BEGIN INSERT INTO test_writes VALUES ('{op.lower()}', '{table}'); END")
+        con = sqlite3.connect(db)
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.commit()
+        finally:
+            con.close()
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        return Counter((r["op"], r["tbl"]) for r in query(self.db, "SELECT op, tbl FROM test_writes"))
+
+    def total(self) -> int:
+        return sum(self.counts().values())
+
+    def reset(self) -> None:
+        con = sqlite3.connect(self.db)
+        try:
+            con.execute("DELETE FROM test_writes")
+            con.commit()
+        finally:
+            con.close()
+
+
+# -- the CLI ---------------------------------------------------------------------------------------
+
+
+def run_cli(*args: str, workspace: Path | None = None, ok: bool | None = True,
+            env: dict[str, str] | None = None) -> Result:
+    """``lll ARGS`` through click's runner. ``ok=True`` asserts exit 0 (showing the output if not)."""
+    argv = (["--workspace", str(workspace)] if workspace else []) + list(args)
+    result = CliRunner().invoke(cli, argv, env=env, catch_exceptions=True)
+    if ok is True:
+        assert result.exit_code == 0, (
+            f"lll {' '.join(args)} exited {result.exit_code}\nstdout: {result.stdout}\n"
+            f"stderr: {result.stderr}\nexception: {result.exception!r}")
+    return result
+
+
+FAST_TOML = """
+[fetch]
+connect_timeout = 1.0
+read_timeout = 2.0
+total_timeout = 1.5
+retries = 1
+backoff = 0.01
+fulltext = "never"
+"""
+
+
+@pytest.fixture
+def workspace(_isolated: Path) -> Path:
+    """An initialised workspace (``lll init``) whose ``lll.toml`` sets small fetch timeouts."""
+    run_cli("init", "--name", "Test Letters")
+    assert (_isolated / "lll.toml").is_file() and (_isolated / "lll.db").is_file()
+    (_isolated / "lll.toml").write_text('[newsletter]\nname = "Test Letters"\n' + FAST_TOML, encoding="utf-8")
+    return _isolated
