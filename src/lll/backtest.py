@@ -43,10 +43,11 @@ class BacktestReport:
     workspace: Path
     days: tuple[DayRecord, ...]
     told_new_twice: tuple[str, ...]
+    failed_days: tuple[tuple[str, str], ...] = ()  # (day, why): a day that could not be drafted
 
     @property
     def failures(self) -> int:
-        return sum(len(d.draft.report.failures) for d in self.days)
+        return sum(len(d.draft.report.failures) for d in self.days) + len(self.failed_days)
 
 
 def _days(first: str, last: str) -> list[str]:
@@ -73,6 +74,7 @@ def run_backtest(corpus: Path, first: str, last: str, workspace: Path,
         raise LLLError(f"{corpus}: not a replay corpus (no sources.opml); see shared/data/README.md for the layout")
     ws = Workspace.init(workspace)
     records: list[DayRecord] = []
+    failed: list[tuple[str, str]] = []
     with Newsletter(ws) as letter, CorpusServer(corpus, day=first) as server:
         drafter = Drafter(letter)
         staged = ws.cache_dir / "backtest-sources.opml"
@@ -85,7 +87,11 @@ def run_backtest(corpus: Path, first: str, last: str, workspace: Path,
                 t0 = time.perf_counter()
                 fetched = letter.fetch(policy="loopback")
                 t1 = time.perf_counter()
-                drafted = drafter.draft(day)
+                try:
+                    drafted = drafter.draft(day)
+                except LLLError as exc:  # one bad day is reported; the replay goes on
+                    failed.append((day, str(exc)))
+                    continue
                 t2 = time.perf_counter()
             per_source = {o.source.name: o.new for o in fetched.outcomes if o.new}
             record = DayRecord(day, fetched, drafted, t1 - t0, t2 - t1, per_source)
@@ -93,7 +99,7 @@ def run_backtest(corpus: Path, first: str, last: str, workspace: Path,
             if on_day:
                 on_day(record)
         twice = told_new_twice(letter)
-    report = BacktestReport(corpus, workspace, tuple(records), tuple(twice))
+    report = BacktestReport(corpus, workspace, tuple(records), tuple(twice), tuple(failed))
     write_report(report, workspace / "backtest")
     return report
 
@@ -126,6 +132,7 @@ def totals(report: BacktestReport) -> dict[str, float]:
         "dropped_sentences": sum(len(d.draft.draft.dropped) for d in days),
         "verification_failures": report.failures,
         "told_new_twice": len(report.told_new_twice),
+        "days_not_drafted": len(report.failed_days),
         "fetch_seconds": round(sum(d.fetch_seconds for d in days), 2),
         "draft_seconds": round(sum(d.draft_seconds for d in days), 2),
     }
@@ -137,6 +144,8 @@ def render_markdown(report: BacktestReport) -> str:
     lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_row(d)) + " |" for d in report.days]
     lines += ["", "## Totals", ""] + [f"- {k.replace('_', ' ')}: {v}" for k, v in totals(report).items()]
+    if report.failed_days:
+        lines += ["", "## Days that could not be drafted", ""] + [f"- {d}: {why}" for d, why in report.failed_days]
     lines += ["", "## Issues", ""] + [f"- [{d.day}](../issues/{d.day}.md): {d.draft.draft.lede.markdown}"
                                       for d in report.days]
     return "\n".join(lines) + "\n"

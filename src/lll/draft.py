@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from lll.verify.claims import strip_links
 from lll.verify.evidence import StoreResolver
 from lll.verify.verifier import VerifyReport, verify_markdown
 from lll.write.model import Draft, Paragraph, Section
-from lll.write.offline import TEMPLATE_WORDS, OfflineWriter, section_of
+from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, fallback_heading, safe_lede, section_of,
+                               with_short_note)
 from lll.write.plan import ClockFinding, Plan, plan_issue
 from lll.write.render import render_markdown
 from lll.write.provenance import issue_json
@@ -72,6 +73,12 @@ def _item_view(row: Any) -> ItemView:
         signals=json.loads(row.signals or "{}"))
 
 
+# A clock is something the source says will happen: its sentence must say so.
+_FORWARD = re.compile(r"\b(will|'ll|shall|expect(?:s|ed)?|plan(?:s|ned)?|scheduled|slated|upcoming|coming|next|"
+                      r"launch(?:es|ing)?|opens?|closes?|begins?|starts?|due|deadline|set to|aims? to|"
+                      r"going to|is to|are to|until|ahead)\b", re.I)
+
+
 def find_clocks(unit: StoryUnit) -> list[ClockFinding]:
     """Forward-looking sentences of a unit, resolved against its item's date. Each line
     of LLL's plain text is its own block (a heading, a paragraph, a list item), so a
@@ -79,7 +86,8 @@ def find_clocks(unit: StoryUnit) -> list[ClockFinding]:
     found = []
     for line in re.finditer(r"[^\n]+", unit.text):
         for c in extract_clocks(line.group(0), unit.item.published.date()):
-            if c.precision == "year" or not c.text.rstrip("\"'”’)").endswith((".", "!", "?")):
+            if c.precision == "year" or not c.text.rstrip("\"'”’)").endswith((".", "!", "?")) \
+                    or not _FORWARD.search(c.text):
                 continue  # a year is too vague to watch; a heading is not a sentence to quote
             start = unit.start + line.start() + c.start
             found.append(ClockFinding(sentence=c.text, start=start, end=start + len(c.text),
@@ -170,7 +178,7 @@ class Drafter:
             if not removed:
                 return draft, report
             dropped += removed
-            draft = Draft(**{**draft.__dict__, "dropped": tuple(dropped)})
+            draft = with_short_note(replace(draft, dropped=tuple(dropped)))
         return draft, verify_markdown(render_markdown(draft), resolver, names=self.names(),
                                       newsletter_name=self.letter.config.newsletter.name)
 
@@ -210,15 +218,17 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
     removed: list[str] = []
 
     def hit(paragraph: Paragraph) -> set[str]:
-        texts = set()
+        """The writer's sentences of this paragraph that carry a failing claim."""
+        texts: set[str] = set()
+        plain_paragraph = strip_links(paragraph.markdown)
         for f in failures:
-            if f.sentence and strip_links(f.sentence) and strip_links(f.sentence) in strip_links(paragraph.markdown):
-                for s in paragraph.sentences:
-                    plain = strip_links(s.text)
-                    if (f.claim and f.claim in plain or f.kind == "link" and f.claim in s.text) \
-                            and plain in strip_links(f.sentence) or plain and plain in strip_links(f.sentence) \
-                            and f.claim in plain:
-                        texts.add(s.text)
+            checked = strip_links(f.sentence)
+            if not checked or checked not in plain_paragraph:
+                continue
+            inside = [s for s in paragraph.sentences if strip_links(s.text) and strip_links(s.text) in checked
+                      or checked in strip_links(s.text)]
+            carrying = [s for s in inside if (f.claim in s.text if f.kind == "link" else f.claim in strip_links(s.text))]
+            texts.update(s.text for s in (carrying or inside))
         return texts
 
     def fix(paragraph: Paragraph) -> Paragraph | None:
@@ -229,17 +239,23 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
         removed.extend(sorted(texts) if kept is not None else [paragraph.markdown])
         return kept
 
+    bad_headings = {f.sentence for f in failures if f.where.startswith("heading")}
     sections = []
     for section in draft.sections:
         paragraphs = tuple(p for p in (fix(p) for p in section.paragraphs) if p is not None)
         if paragraphs:
             titled = any(p.title for p in paragraphs)
-            sections.append(section_of(paragraphs) if titled else Section(section.heading, paragraphs))
-    clocks = tuple(c for c in draft.clocks if fix(c.paragraph) is c.paragraph)
+            rebuilt = section_of(paragraphs) if titled else Section(section.heading, paragraphs)
+            if rebuilt.heading in bad_headings or section.heading in bad_headings and rebuilt.heading == section.heading:
+                rebuilt = Section(fallback_heading(paragraphs), paragraphs)
+                removed.append(f"heading: {section.heading}")
+            sections.append(rebuilt)
+    clocks = tuple(c if c.heading not in bad_headings else replace(c, heading=fallback_heading((c.paragraph,)))
+                   for c in draft.clocks if fix(c.paragraph) is c.paragraph)
     lede = draft.lede
     if any(f.where == "lede" for f in failures):
         removed.append(lede.markdown)
-        lede = Paragraph(tuple(s for s in lede.sentences if False) or lede.sentences[:0], kind="note")
+        lede = safe_lede(lede)
     new = Draft(date=draft.date, title=draft.title, tags=draft.tags, lede=lede, sections=tuple(sections),
                 clocks=clocks, note=draft.note, dropped=draft.dropped)
     return new, removed

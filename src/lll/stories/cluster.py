@@ -7,13 +7,17 @@ Two rules live here:
   (updated within ``window``) when that score reaches ``threshold``, else it
   opens a new story. The score of a document ``x`` against a story ``c`` is::
 
-      (1 - text_weight) · cos(x, mean of c)                       semantic vectors
-      + text_weight     · cos(x_text, mean of c_text)              lexical vectors, optional
+      (1 - text_weight) · cos(x, mean of c)             semantic (MiniLM) vectors
+      + text_weight     · max cos(x_text, m_text)        lexical (TF-IDF) vectors, optional:
+                          over c's members m within the window  (nearest member)
       + tag_weight      · (+1 shared #tag, -1 only other #tags, 0 no tags)
-      - gap_weight      · log(1 + gap / gap_scale)                  gap = x.time - c's last time
+      - gap_weight      · log(1 + gap / gap_scale)        gap = x.time - c's last time
 
-  Only active stories are compared, so time and memory grow with the size of
-  the window, never with the square of the stream.
+  The semantic side compares with a story's centroid (robust to drift and
+  paraphrase); the lexical side with its nearest recent member (near-copies
+  of a headline). Only active stories and the documents of the window are
+  compared, so time and memory grow with the window, never with the square
+  of the stream, and sparse TF-IDF rows are used as they are.
 - :func:`link_followups` is the multi-day story ledger's matching rule: an
   entry follows up the most similar entry of an earlier day when their cosine
   reaches a threshold.
@@ -29,6 +33,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -103,40 +109,96 @@ def _unit(matrix: ArrayLike) -> NDArray[np.float32]:
 
 
 class _Active:
-    """The stories still open: running vector sums in reusable slots."""
+    """The stories still open: semantic sums and their norms, in reusable slots.
 
-    def __init__(self, capacity: int, dim: int, text_dim: int) -> None:
+    Slots ``[0, used)`` have been opened at least once; a slot whose label is
+    -1 is closed and free. ``slot_of[label]`` is the slot of an open story, -1
+    once it is closed. Scores are computed over ``[0, used)`` in place.
+    """
+
+    def __init__(self, capacity: int, dim: int, stories: int) -> None:
         self.sums = np.zeros((capacity, dim), dtype=np.float32)
-        self.text_sums = np.zeros((capacity, text_dim), dtype=np.float32)
+        self.norms = np.ones(capacity, dtype=np.float32)
         self.last = np.full(capacity, -np.inf)
         self.label = np.full(capacity, -1, dtype=np.int64)
         self.tags: list[frozenset[str]] = [frozenset()] * capacity
+        self.slot_of = np.full(stories, -1, dtype=np.int64)
+        self.used = 0
 
     def expire(self, oldest: float) -> None:
         """Close the stories whose last document is older than ``oldest``."""
-        self.label[self.last < oldest] = -1
+        closing = np.flatnonzero((self.label[: self.used] >= 0) & (self.last[: self.used] < oldest))
+        self._close(closing)
 
-    def open(self, label: int, vector: NDArray[np.float32], text: NDArray[np.float32],
-             moment: float, tags: frozenset[str]) -> None:
-        free = np.flatnonzero(self.label < 0)
-        slot = int(free[0]) if free.size else int(np.argmin(self.last))  # full: evict the stalest
+    def _close(self, slots: NDArray[np.int64]) -> None:
+        self.slot_of[self.label[slots]] = -1
+        self.label[slots] = -1
+
+    def open(self, label: int, vector: NDArray[np.float32], moment: float,
+             tags: frozenset[str]) -> None:
+        """Open a story in a free slot (closing the stalest one when all are taken)."""
+        free = np.flatnonzero(self.label[: self.used] < 0)
+        if free.size:
+            slot = int(free[0])
+        elif self.used < len(self.label):
+            slot, self.used = self.used, self.used + 1
+        else:
+            slot = int(np.argmin(self.last))
+            self._close(np.array([slot]))
         self.sums[slot] = vector
-        self.text_sums[slot] = text
+        self.norms[slot] = max(float(np.linalg.norm(vector)), 1e-12)
         self.last[slot] = moment
         self.label[slot] = label
+        self.slot_of[label] = slot
         self.tags[slot] = tags
 
-    def add(self, slot: int, vector: NDArray[np.float32], text: NDArray[np.float32],
-            moment: float, tags: frozenset[str]) -> None:
+    def add(self, slot: int, vector: NDArray[np.float32], moment: float,
+            tags: frozenset[str]) -> None:
+        """Add a document to the story in ``slot``."""
         self.sums[slot] += vector
-        self.text_sums[slot] += text
+        self.norms[slot] = max(float(np.linalg.norm(self.sums[slot])), 1e-12)
         self.last[slot] = max(self.last[slot], moment)
         self.tags[slot] = self.tags[slot] | tags
 
 
-def _cosines(sums: NDArray[np.float32], vector: NDArray[np.float32]) -> NDArray[np.float32]:
-    norms = np.linalg.norm(sums, axis=1)
-    return (sums @ vector) / np.clip(norms, 1e-12, None)
+class _Lexical:
+    """Unit-length sparse rows in time order; cosines of one row with a range of rows."""
+
+    def __init__(self, rows: Any) -> None:
+        from scipy import sparse
+
+        matrix = sparse.csr_matrix(rows, dtype=np.float32)
+        matrix.sum_duplicates()
+        self.indptr = matrix.indptr
+        self.indices = matrix.indices
+        lengths = np.diff(self.indptr)
+        self.row_of = np.repeat(np.arange(matrix.shape[0]), lengths)
+        norms = np.sqrt(np.bincount(self.row_of, weights=matrix.data.astype(np.float64) ** 2,
+                                    minlength=matrix.shape[0]))
+        self.data = (matrix.data / np.clip(norms[self.row_of], 1e-12, None)).astype(np.float32)
+        self.dense = np.zeros(matrix.shape[1], dtype=np.float32)
+        self.shape = matrix.shape
+
+    def cosines(self, row: int, lo: int) -> NDArray[np.float64]:
+        """Cosines of ``row`` with rows ``lo .. row-1``."""
+        own = slice(self.indptr[row], self.indptr[row + 1])
+        self.dense[self.indices[own]] = self.data[own]
+        span = slice(self.indptr[lo], self.indptr[row])
+        products = self.data[span] * self.dense[self.indices[span]]
+        self.dense[self.indices[own]] = 0.0
+        return np.bincount(self.row_of[span] - lo, weights=products, minlength=row - lo)
+
+
+def _nearest_member(lexical: _Lexical, row: int, lo: int, labels: NDArray[np.int64],
+                    active: _Active) -> NDArray[np.float64]:
+    """Per slot: the best lexical cosine of ``row`` with that story's members in ``[lo, row)``."""
+    best = np.zeros(active.used, dtype=np.float64)
+    if row > lo:
+        sims = lexical.cosines(row, lo)
+        slots = active.slot_of[labels[lo:row]]
+        keep = slots >= 0
+        np.maximum.at(best, slots[keep], sims[keep])
+    return best
 
 
 def _tag_term(doc_tags: frozenset[str], story_tags: frozenset[str]) -> float:
@@ -145,25 +207,26 @@ def _tag_term(doc_tags: frozenset[str], story_tags: frozenset[str]) -> float:
     return 1.0 if doc_tags & story_tags else -1.0
 
 
-def _best(active: _Active, vector: NDArray[np.float32], text: NDArray[np.float32],
+def _best(active: _Active, vector: NDArray[np.float32], lexical: NDArray[np.float64] | None,
           moment: float, tags: frozenset[str], s: ClusterSettings) -> int | None:
-    """The slot of the best-scoring active story if it reaches the threshold."""
-    live = np.flatnonzero(active.label >= 0)
-    if live.size == 0:
+    """The slot of the best-scoring open story, if its score reaches the threshold."""
+    used = active.used
+    if used == 0:
         return None
-    score = (1.0 - s.text_weight) * _cosines(active.sums[live], vector)
-    if s.text_weight:
-        score += s.text_weight * _cosines(active.text_sums[live], text)
+    score = (1.0 - s.text_weight) * (active.sums[:used] @ vector) / active.norms[:used]
+    if lexical is not None:
+        score += s.text_weight * lexical
     if s.gap_weight:
-        gap = np.maximum(moment - active.last[live], 0.0)
+        gap = np.maximum(moment - active.last[:used], 0.0)
         score -= s.gap_weight * np.log1p(gap / s.gap_scale.total_seconds())
+    score[active.label[:used] < 0] = -np.inf
     if s.tag_weight and tags:
         # Tags move a score by at most ±tag_weight: only near-best stories can change rank.
-        near = np.flatnonzero(score >= max(score.max() - 2 * s.tag_weight, s.threshold - s.tag_weight))
-        for i in near:
-            score[i] += s.tag_weight * _tag_term(tags, active.tags[live[i]])
+        floor = max(float(score.max()) - 2 * s.tag_weight, s.threshold - s.tag_weight)
+        for slot in np.flatnonzero(score >= floor):
+            score[slot] += s.tag_weight * _tag_term(tags, active.tags[slot])
     top = int(np.argmax(score))
-    return int(live[top]) if score[top] >= s.threshold else None
+    return top if score[top] >= s.threshold else None
 
 
 def cluster_stream(
@@ -172,56 +235,63 @@ def cluster_stream(
     *,
     threshold: float,
     window: timedelta,
-    text_vectors: ArrayLike | None = None,
+    text_vectors: Any = None,
     text_weight: float = 0.0,
     tag_weight: float = 0.0,
     gap_weight: float = 0.0,
     gap_scale: timedelta = timedelta(minutes=10),
     max_active: int = 2000,
 ) -> list[int]:
-    """A story label for each doc (in input order), labels numbered from 0 in time order.
+    """A story label for each doc (in input order); labels count from 0 in time order.
 
-    ``vectors`` has one row per doc (MiniLM, say); ``text_vectors`` optionally
-    a second representation (TF-IDF) mixed in with ``text_weight``. Docs are
-    visited in time order (ties keep input order); a story that has taken no
-    doc for longer than ``window`` is closed for good, and at most
-    ``max_active`` stories stay open (the stalest is closed first).
+    ``vectors`` has one row per doc (MiniLM, say). ``text_vectors`` is an
+    optional second representation (TF-IDF rows, dense or scipy sparse) mixed
+    in with ``text_weight``. Docs are visited in time order (ties keep input
+    order); a story that has taken no doc for longer than ``window`` is closed
+    for good, and at most ``max_active`` stories stay open (the stalest closes
+    first).
     """
     settings = ClusterSettings(threshold, window, text_weight, tag_weight, gap_weight,
                                gap_scale, max_active)
+    moments = np.array([_timestamp(doc.time) for doc in docs], dtype=np.float64)
+    order = np.argsort(moments, kind="stable")
     matrix = _unit(vectors)
     if matrix.shape[0] != len(docs):
         raise ValueError(f"{len(docs)} docs but {matrix.shape[0]} vectors")
-    texts = _unit(text_vectors) if text_vectors is not None and text_weight else None
-    if texts is not None and texts.shape[0] != len(docs):
-        raise ValueError(f"{len(docs)} docs but {texts.shape[0]} text vectors")
-    empty = np.zeros(1, dtype=np.float32)
-    moments = [_timestamp(doc.time) for doc in docs]
-    order = sorted(range(len(docs)), key=moments.__getitem__)
-    active = _Active(max(1, min(max_active, len(docs))), matrix.shape[1],
-                     texts.shape[1] if texts is not None else 1)
-    span = window.total_seconds()
-    labels = [-1] * len(docs)
-    opened = 0
-    for i in order:
-        text = texts[i] if texts is not None else empty
+    lexical = None
+    if text_vectors is not None and text_weight:
+        lexical = _Lexical(text_vectors[order] if hasattr(text_vectors, "tocsr")
+                           else np.asarray(text_vectors)[order])
+        if lexical.shape[0] != len(docs):
+            raise ValueError(f"{len(docs)} docs but {lexical.shape[0]} text vectors")
+    active = _Active(max(1, min(max_active, len(docs))), matrix.shape[1], max(1, len(docs)))
+    span, lo, opened = window.total_seconds(), 0, 0
+    labels = np.full(len(docs), -1, dtype=np.int64)  # by position in time order
+    for row, i in enumerate(order):
+        now = moments[i]
+        while moments[order[lo]] < now - span:
+            lo += 1
+        active.expire(now - span)
         tags = hashtags(docs[i].text) if tag_weight else frozenset()
-        active.expire(moments[i] - span)
-        slot = _best(active, matrix[i], text, moments[i], tags, settings)
+        near = _nearest_member(lexical, row, lo, labels, active) if lexical is not None else None
+        slot = _best(active, matrix[i], near, now, tags, settings)
         if slot is None:
-            active.open(opened, matrix[i], text, moments[i], tags)
-            labels[i], opened = opened, opened + 1
+            active.open(opened, matrix[i], now, tags)
+            labels[row], opened = opened, opened + 1
         else:
-            active.add(slot, matrix[i], text, moments[i], tags)
-            labels[i] = int(active.label[slot])
-    return labels
+            active.add(slot, matrix[i], now, tags)
+            labels[row] = active.label[slot]
+    result = [0] * len(docs)
+    for row, i in enumerate(order):
+        result[i] = int(labels[row])
+    return result
 
 
 def cluster_with(
     docs: Sequence[Doc],
     vectors: ArrayLike,
     settings: ClusterSettings,
-    text_vectors: ArrayLike | None = None,
+    text_vectors: Any = None,
 ) -> list[int]:
     """:func:`cluster_stream` with its knobs taken from ``settings``."""
     return cluster_stream(docs, vectors, text_vectors=text_vectors, **asdict(settings))

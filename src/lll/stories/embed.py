@@ -43,6 +43,7 @@ __all__ = [
     "TfidfEmbedder",
     "default_embedder",
     "minilm_available",
+    "tfidf_vectors",
 ]
 
 #: sha256 of all-MiniLM-L6-v2's ``tokenizer.json`` (the same file in both packages).
@@ -209,12 +210,36 @@ class MiniLMEmbedder:
         return _unit_rows(pooled.astype(np.float32))
 
 
+def tfidf_vectors(texts: Sequence[str], *, max_features: int | None = None) -> Any:
+    """Sparse TF-IDF rows (scipy CSR, float32, unit length or empty) fitted on ``texts``.
+
+    Unigrams and bigrams, sublinear tf, English stop words. This is the
+    lexical signal :func:`lll.stories.cluster.cluster_stream` mixes in; it
+    stays sparse, so any vocabulary size is cheap.
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        sublinear_tf=True,
+        stop_words="english",
+        ngram_range=(1, 2),
+        max_features=max_features,
+        dtype=np.float32,
+    )
+    try:
+        return vectorizer.fit_transform([str(text) for text in texts]).tocsr()
+    except ValueError:  # no text, or only stop words: no vocabulary at all
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+
+
 class TfidfEmbedder:
     """TF-IDF over unigrams and bigrams, fitted on the very texts it encodes.
 
     Sublinear tf, English stop words, at most ``max_features`` columns so that
     the dense result stays small (10,000 texts × 4,096 columns = 160 MB). A
-    text with no usable word gets a zero row.
+    text with no usable word gets a zero row. Use :func:`tfidf_vectors` for
+    the sparse, uncapped form.
     """
 
     name = "tfidf"
@@ -224,21 +249,7 @@ class TfidfEmbedder:
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Unit rows (or zero rows for texts without a usable term)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        vectorizer = TfidfVectorizer(
-            sublinear_tf=True,
-            stop_words="english",
-            ngram_range=(1, 2),
-            max_features=self.max_features,
-            dtype=np.float32,
-        )
-        try:
-            matrix = vectorizer.fit_transform([str(text) for text in texts])
-        except ValueError:  # empty vocabulary: only stop words, or no words at all
-            return np.zeros((len(texts), 1), dtype=np.float32)
+        matrix = tfidf_vectors(texts, max_features=self.max_features)
         return np.asarray(matrix.toarray(), dtype=np.float32)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lll.text import MONTHS
 
 _FIGURE = re.compile(
-    r"(?<![\w.])[$€£]?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d+)?(?![\w])"
+    r"(?<![\w.])[$€£]?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>(?:\.\d+)+)?(?![\w])"
     r"(?:\s*(?P<pct>%|percent\b|per cent\b))?"
 )
 _MONTH = "|".join(m[:3] + "(?:" + m[3:] + ")?" for m in MONTHS) + "|Sept"

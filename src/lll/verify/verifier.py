@@ -107,7 +107,7 @@ def blocks_from_markdown(markdown: str) -> list[Block]:
     lede_done = False
     section = 0
     for i, (kind, text) in enumerate(body):
-        if kind == "p" and text.startswith("*") and text.endswith("*") and "short issue" in text.lower():
+        if kind == "p" and _is_note(text):
             continue
         if kind == "p" and not lede_done:
             out.append(Block("lede", "lede", (text,), all_links))
@@ -130,6 +130,11 @@ def blocks_from_markdown(markdown: str) -> list[Block]:
     return out
 
 
+def _is_note(text: str) -> bool:
+    """The italic line that says an issue is short."""
+    return text.startswith("*") and text.endswith("*") and "short issue" in text.lower()
+
+
 def check_structure(markdown: str, newsletter_name: str | None = None) -> list[Failure]:
     """The anatomy of issue-format.md: title, tags, disclosure, lede, sections, clocks."""
     parsed, raw = markdown_blocks(markdown)
@@ -144,13 +149,13 @@ def check_structure(markdown: str, newsletter_name: str | None = None) -> list[F
         problems.append(f"tags {tags} must be 1 to 4 lowercase alphanumeric words")
     if parsed.front.get("published", "false") != "false":
         problems.append("front matter must say published: false (a person publishes)")
-    paragraphs = [text for kind, text in raw if kind == "p"]
+    paragraphs = [text for kind, text in raw if kind == "p" and not _is_note(text)]
     if not paragraphs or paragraphs[0].strip("*_ ") != "Automated draft from LLL":
         problems.append("the first line of the body must be the disclosure “Automated draft from LLL”")
     lede = paragraphs[1] if len(paragraphs) > 1 else ""
     if not lede or len(sentences(lede)) != 1 or words(lede) > 30:
         problems.append("the lede must be one sentence of at most ~25 words")
-    short = any("short issue" in p.lower() for p in paragraphs[:4])
+    short = any(_is_note(text) for kind, text in raw if kind == "p")
     h2 = [text for kind, text in raw if kind == "h2"]
     clocks = [i for i, text in enumerate(h2) if _CLOCKS.match(text)]
     themed = len(h2) - len(clocks)

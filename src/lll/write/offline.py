@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from lll.stories.model import Story
 from lll.stories.units import StoryUnit
@@ -21,7 +22,7 @@ VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a
 # Words the writer itself adds; the verifier accepts them as names without a source.
 TEMPLATE_WORDS = frozenset(
     "Following The It Also On That Clocks Worth Watching Coming Due Large Language Letters Automated "
-    "LLL Hacker News Transcript A short issue First Clock".split()
+    "LLL Hacker News Transcript A short issue First Clock More Nothing Today's".split()
 )
 
 IssueLink = Callable[[str], str]
@@ -55,6 +56,38 @@ def join_titles(titles: list[str]) -> str:
     if len(picked) <= 1:
         return picked[0] if picked else "More News"
     return ", ".join(picked[:-1]) + (", and " if len(picked) > 2 else " and ") + picked[-1]
+
+
+SHORT_NOTE = "A short issue: few new stories met the bar since the last one."
+
+
+def with_short_note(draft: Draft, short: bool = False) -> Draft:
+    """Say so when an issue is short (fewer than two themed sections), rather than pad it."""
+    if short or len(draft.sections) < 2:
+        return replace(draft, note=SHORT_NOTE)
+    return draft
+
+
+def empty_lede() -> Paragraph:
+    return Paragraph((Sentence("Nothing new from the sources since the last issue.", role="attribution"),),
+                     kind="note")
+
+
+def safe_lede(lede: Paragraph) -> Paragraph:
+    """A lede that claims nothing but where the top story comes from (when the real one failed)."""
+    cited = lede.citations[0] if lede.citations else None
+    if cited is None:
+        return empty_lede()
+    return Paragraph((Sentence(f"Today's top story comes from {cited.source}.", citations=(cited,),
+                               role="attribution"),), story_id=lede.story_id, kind="lede")
+
+
+def fallback_heading(paragraphs: tuple[Paragraph, ...]) -> str:
+    """A heading that claims nothing but where the news comes from."""
+    names = list(dict.fromkeys(c.source for p in paragraphs for c in p.citations if c.item_id is not None))[:3]
+    if not names:
+        return "More News"
+    return "News from " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
 def section_of(paragraphs: tuple[Paragraph, ...]) -> Section:
@@ -114,17 +147,14 @@ class OfflineWriter:
         sections = [s for s in sections if s.paragraphs]
         if plan.due:
             sections.append(Section(heading="Clocks Coming Due", paragraphs=tuple(self._due(c) for c in plan.due)))
-        note = ""
-        if plan.short:
-            note = "A short issue: few new stories met the bar since the last one."
         clocks = tuple(self._clock(c) for c in plan.clocks) + tuple(self._running(c) for c in plan.running)
-        return Draft(date=plan.date, title=f"{self.newsletter_name} {m}/{d}/{y}", tags=self.tags,
-                     lede=self._lede(plan.lede), sections=tuple(sections), clocks=clocks, note=note)
+        draft = Draft(date=plan.date, title=f"{self.newsletter_name} {m}/{d}/{y}", tags=self.tags,
+                      lede=self._lede(plan.lede), sections=tuple(sections), clocks=clocks)
+        return with_short_note(draft, plan.short)
 
     def _lede(self, story: Story | None) -> Paragraph:
         if story is None:
-            return Paragraph((Sentence("Nothing new from the sources since the last issue.", role="attribution"),),
-                             kind="note")
+            return empty_lede()
         headline = short_title(story.title, limit=MAX_LEDE_WORDS - 4)
         text = f"{headline}, {story.lead.item.source_name} reports."
         return Paragraph((Sentence(text, citations=(_citation(story.lead),), role="source"),),
