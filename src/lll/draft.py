@@ -33,7 +33,7 @@ from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, fallback_heading, 
                                with_short_note)
 from lll.write.plan import ClockFinding, Plan, plan_issue
 from lll.write.render import render_markdown
-from lll.write.provenance import issue_json
+from lll.write.provenance import issue_json, written_story_ids
 
 MAX_REPAIR_ROUNDS = 4
 
@@ -75,7 +75,7 @@ def _item_view(row: Any) -> ItemView:
 
 # A clock is something the source says will happen: its sentence must say so.
 _FORWARD = re.compile(r"\b(will|'ll|shall|expect(?:s|ed)?|plan(?:s|ned)?|scheduled|slated|upcoming|coming|next|"
-                      r"launch(?:es|ing)?|opens?|closes?|begins?|starts?|due|deadline|set to|aims? to|"
+                      r"launch(?:es|ing)?|opens|closes?|begins?|starts?|due|deadline|set to|aims? to|"
                       r"going to|is to|are to|until|ahead)\b", re.I)
 
 
@@ -199,9 +199,7 @@ class Drafter:
                 roles.setdefault(story.id, "section")
         for clock in plan.clocks:
             roles.setdefault(clock.story.id, "clock")
-        told_ids = {p.story_id for s in draft.sections for p in s.paragraphs} | {c.story_id for c in draft.clocks}
-        if draft.lede.story_id:
-            told_ids.add(draft.lede.story_id)
+        told_ids = written_story_ids(draft)
         roles = {sid: role for sid, role in roles.items() if sid in told_ids}
         summary = {"counts": counts, "told": len(roles), "clocks": len(draft.clocks), "due": len(plan.due),
                    "dropped": list(draft.dropped), "cost_usd": 0.0}

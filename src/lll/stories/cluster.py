@@ -22,8 +22,8 @@ Two rules live here:
   entry follows up the most similar entry of an earlier day when their cosine
   reaches a threshold.
 
-:data:`NEWSLETTER` and :data:`LIVE_TWEETS` are tuned settings (see
-``bench/clustering.py`` for how they were measured).
+:data:`NEWSLETTER`, :data:`LIVE_TWEETS` and :data:`FOLLOWUP_THRESHOLD` are tuned
+settings; ``bench/clustering.py`` measures them.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "FOLLOWUP_THRESHOLD",
     "LIVE_TWEETS",
     "NEWSLETTER",
     "ClusterSettings",
@@ -76,17 +77,21 @@ class ClusterSettings:
     max_active: int = 2000
 
 
-#: Daily newsletter: stories run for days; a lexical signal helps with names.
-NEWSLETTER = ClusterSettings(threshold=0.5, window=timedelta(days=3), text_weight=0.3)
-#: Live-tweeted threads (reported.ly): minutes matter more than topics.
+#: Daily newsletter: stories run for days; TF-IDF helps with names and near-copies.
+#: Threshold tuned on Wikipedia Current Events, Sept 1-15 2015 (bench/clustering.py).
+NEWSLETTER = ClusterSettings(threshold=0.4, window=timedelta(days=3), text_weight=0.3)
+#: Live-tweeted threads (reported.ly, tuned on Aug 2015): minutes matter as much as topics.
 LIVE_TWEETS = ClusterSettings(
-    threshold=0.2,
+    threshold=0.1,
     window=timedelta(hours=3),
-    text_weight=0.3,
-    tag_weight=0.2,
-    gap_weight=0.1,
-    gap_scale=timedelta(minutes=5),
+    text_weight=0.2,
+    tag_weight=0.15,
+    gap_weight=0.15,
+    gap_scale=timedelta(minutes=10),
 )
+#: The story ledger's follow-up rule: MiniLM cosine with the best earlier-day entry
+#: (tuned on Wikipedia Current Events, Sept 1-15 2015).
+FOLLOWUP_THRESHOLD = 0.49
 
 
 def hashtags(text: str) -> frozenset[str]:
@@ -300,7 +305,7 @@ def cluster_with(
 def link_followups(
     entries: Sequence[Doc],
     vectors: ArrayLike,
-    threshold: float,
+    threshold: float = FOLLOWUP_THRESHOLD,
     *,
     max_age: timedelta | None = None,
     block: int = 1024,

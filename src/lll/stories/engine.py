@@ -81,10 +81,22 @@ def unfit(item: ItemView, published_after: datetime) -> str:
         return f"text of {len(item.text):,} characters is beyond the {MAX_TEXT:,}-character limit"
     if item.published < published_after:
         return f"published {item.published:%Y-%m-%d}, before the window (archive backfill)"
-    words = [w.lower() for w in _WORDS.findall(body[:3000])]
-    if len(words) >= 20 and sum(w in _ENGLISH for w in words) / len(words) < 0.04:
+    if not english(item.title if item.source_kind == "hn" else body):
         return "not English text"
     return ""
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def english(text: str) -> bool:
+    """Roughly: mostly Latin letters and, when long enough, some common English words."""
+    sample = _URL.sub(" ", text[:3000])
+    letters = [c for c in sample if c.isalpha()]
+    if letters and sum(not ("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f") for c in letters) > 0.3 * len(letters):
+        return False
+    words = [w.lower() for w in _WORDS.findall(sample)]
+    return len(words) < 20 or sum(w in _ENGLISH for w in words) / len(words) >= 0.04
 
 
 def _lead_order(unit: StoryUnit) -> tuple[float, int, int, str]:

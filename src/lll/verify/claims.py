@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lll.text import MONTHS
 
 _FIGURE = re.compile(
-    r"(?<![\w.])[$€£]?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>(?:\.\d+)+)?(?![\w])"
+    r"(?<![\w.])[$€£]?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>(?:\.\d+)+)?(?:st|nd|rd|th)?(?![\w])"
     r"(?:\s*(?P<pct>%|percent\b|per cent\b))?"
 )
 _MONTH = "|".join(m[:3] + "(?:" + m[3:] + ")?" for m in MONTHS) + "|Sept"
@@ -66,21 +66,36 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip().lower()
 
 
+def _date_spans(text: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for pattern in (_DATE_MD, _DATE_DM):
+        spans += [(m.start(), m.end(), f"{_month(m.group('m')):02d}-{int(m.group('d')):02d}")
+                  for m in pattern.finditer(text)]
+    spans += [(m.start(), m.end(), f"{m.group('m')}-{m.group('d')}") for m in _DATE_ISO.finditer(text)]
+    return spans
+
+
 def claims(sentence: str) -> list[Claim]:
-    """Every checkable claim of a sentence (links reduced to their text)."""
+    """Every checkable claim of a sentence (links reduced to their text). A date is one
+    claim in whatever spelling: its day, month and year are not also figures or names."""
     plain = strip_links(sentence)
-    found: list[Claim] = []
+    dates = _date_spans(plain)
+
+    def in_date(m: re.Match[str]) -> bool:
+        return any(start <= m.start() and m.end() <= end for start, end, _key in dates)
+
+    found = [Claim("date", plain[s:e], key) for s, e, key in sorted(dates)]
     for m in _FIGURE.finditer(plain):
-        number = m.group("num").replace(",", "") + (m.group("dec") or "")
-        found.append(Claim("figure", m.group(0).strip(), number + ("%" if m.group("pct") else "")))
-    for key in sorted(date_keys(plain)):
-        found.append(Claim("date", key, key))
+        if not in_date(m):
+            number = m.group("num").replace(",", "") + (m.group("dec") or "")
+            found.append(Claim("figure", m.group(0).strip(), number + ("%" if m.group("pct") else "")))
     for m in _QUOTE.finditer(plain):
-        if len(m.group(1).split()) >= 1:
-            found.append(Claim("quote", m.group(1), normalise(m.group(1))))
+        quoted = m.group(1).strip().strip(".,;:!?").strip()
+        if quoted:
+            found.append(Claim("quote", quoted, normalise(quoted)))
     for m in _NAME.finditer(plain):
         word = m.group(0).strip("'’-")
-        if word and not word.isdigit():
+        if word and not word.isdigit() and not in_date(m):
             found.append(Claim("name", word, word.lower().replace("’", "'")))
     return found
 

@@ -29,12 +29,15 @@ IssueLink = Callable[[str], str]
 
 
 def title_case(text: str) -> str:
+    """Title Case that leaves brands alone ("vLLM", "iPhone") and sees through punctuation."""
     out = []
     for i, word in enumerate(text.split()):
-        if i and word.lower() in SMALL_WORDS:
-            out.append(word.lower())
-        elif word[:1].islower() and word.isalpha():
-            out.append(word[:1].upper() + word[1:])
+        core = word.strip("\"'“”‘’()[],.:;!?")
+        if i and core.lower() in SMALL_WORDS and core == core.lower():
+            out.append(word)
+        elif core[:1].islower() and core.isalpha() and core == core.lower():
+            at = word.index(core)
+            out.append(word[:at] + core[:1].upper() + word[at + 1:])
         else:
             out.append(word)
     return " ".join(out)
@@ -47,7 +50,10 @@ def short_title(title: str, limit: int = 8) -> str:
         if words(text) > limit and mark in text:
             text = text.split(mark, 1)[0]
     if words(text) > limit:
-        text = " ".join(text.split()[:limit])
+        cut = text.split()[:limit]
+        while len(cut) > 1 and cut[-1].lower().strip(",;:") in SMALL_WORDS:
+            cut.pop()
+        text = " ".join(cut)
     return text.strip(" ,;:-")
 
 

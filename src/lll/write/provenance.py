@@ -32,10 +32,19 @@ def _paragraph(p: Paragraph) -> dict[str, Any]:
     }
 
 
+def written_story_ids(draft: Draft) -> set[str]:
+    """The stories the draft really tells (the plan may have held more)."""
+    ids = {p.story_id for section in draft.sections for p in section.paragraphs if p.kind == "story"}
+    ids |= {c.story_id for c in draft.clocks if c.paragraph.kind == "clock"}
+    if draft.lede.story_id and draft.lede.kind == "lede":
+        ids.add(draft.lede.story_id)
+    return {i for i in ids if i}
+
+
 def issue_json(draft: Draft, plan: Plan, report: VerifyReport, *, counts: dict[str, int],
                window: tuple[str, str], seconds: dict[str, float], embedder: str, writer: str,
                cost: dict[str, Any] | None = None) -> dict[str, Any]:
-    told = {s.id for s in plan.told}
+    told = written_story_ids(draft)
     considered = []
     for story in ([plan.lede] if plan.lede else []) + [s for sec in plan.sections for s in sec] + \
             [c.story for c in plan.clocks]:
@@ -66,7 +75,11 @@ def issue_json(draft: Draft, plan: Plan, report: VerifyReport, *, counts: dict[s
         "clocks_due": [{"id": d.id, "opened_in": d.opened_in, "due": d.due, "sentence": d.sentence,
                         "source": d.source, "url": d.item_url} for d in plan.due],
         "stories": considered,
-        "left_out": [{"id": x.id, "title": x.title, "source": x.source, "reason": x.reason} for x in plan.left_out],
+        "left_out": [{"id": x.id, "title": x.title, "source": x.source, "reason": x.reason,
+                      "ranking": list(plan.reasons.get(x.id, ()))} for x in plan.left_out]
+        + [{"id": s["id"], "title": s["title"], "source": ", ".join(s["sources"]), "ranking": s["reasons"],
+            "reason": "planned, but no sentence of it could be told and verified"}
+           for s in considered if not s["told"]],
         "counts": counts,
         "verification": {"ok": report.ok, "claims_checked": report.claims_checked,
                          "failures": [f.__dict__ for f in report.failures],
