@@ -244,7 +244,7 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
         if paragraphs:
             titled = any(p.title for p in paragraphs)
             rebuilt = section_of(paragraphs) if titled else Section(section.heading, paragraphs)
-            if rebuilt.heading in bad_headings or section.heading in bad_headings and rebuilt.heading == section.heading:
+            if rebuilt.heading in bad_headings:
                 rebuilt = Section(fallback_heading(paragraphs), paragraphs)
                 removed.append(f"heading: {section.heading}")
             sections.append(rebuilt)
@@ -254,9 +254,7 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
     if any(f.where == "lede" for f in failures):
         removed.append(lede.markdown)
         lede = safe_lede(lede)
-    new = Draft(date=draft.date, title=draft.title, tags=draft.tags, lede=lede, sections=tuple(sections),
-                clocks=clocks, note=draft.note, dropped=draft.dropped)
-    return new, removed
+    return replace(draft, lede=lede, sections=tuple(sections), clocks=clocks), removed
 
 
 def _atomic_write(path: Path, text: str) -> None:

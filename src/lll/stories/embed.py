@@ -116,8 +116,10 @@ class MiniLMEmbedder:
     The same pipeline as sentence-transformers' model: WordPiece tokens cut at
     ``max_tokens``, mean of the last hidden states over the attention mask,
     then unit length. Texts are batched by token length so that little
-    padding is computed; the output keeps the input order. Loading is lazy
-    and happens once, on the first :meth:`encode`.
+    padding is computed (at most ``batch_size`` texts and ``max_cells``
+    rows × tokens² per batch, which bounds onnxruntime's memory to about
+    0.6 GB); the output keeps the input order. Loading is lazy and happens
+    once, on the first :meth:`encode`.
     """
 
     name = "all-MiniLM-L6-v2-int8"
@@ -128,12 +130,14 @@ class MiniLMEmbedder:
         *,
         max_tokens: int = 256,
         batch_size: int = 64,
+        max_cells: int = 2**19,
         threads: int = 2,
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
     ) -> None:
         self.max_tokens = max_tokens
         self.batch_size = batch_size
+        self.max_cells = max_cells
         self.threads = threads
         self._model_path = model_path
         self._tokenizer_path = tokenizer_path
@@ -190,10 +194,27 @@ class MiniLMEmbedder:
         session, tokenizer = self._load()
         encodings = tokenizer.encode_batch([str(text) for text in texts])
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in self._batches(order, [len(e.ids) for e in encodings]):
             out[rows] = self._run_batch(session, [encodings[i] for i in rows])
         return out
+
+    def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        """Consecutive runs of ``order`` (sorted by length), each within both budgets.
+
+        Attention memory grows with rows × width²: 64 texts of 256 tokens
+        would take onnxruntime past 2.5 GB, so long texts go in smaller batches.
+        """
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            rows = len(current) + 1
+            if current and (rows > self.batch_size or rows * lengths[i] ** 2 > self.max_cells):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
 
     @staticmethod
     def _run_batch(session: Any, encodings: list[Encoding]) -> NDArray[np.float32]:
