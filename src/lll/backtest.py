@@ -107,7 +107,7 @@ def run_backtest(corpus: Path, first: str, last: str, workspace: Path,
 # -- the report ------------------------------------------------------------------------------------
 
 COLUMNS = ("day", "new items", "units", "merged url/text/event", "new/upd/rep", "told", "callbacks",
-           "clocks opened", "clocks due", "dropped", "verify", "fetch s", "draft s")
+           "clocks opened", "clocks listed", "clocks due", "dropped", "verify", "fetch s", "draft s")
 
 
 def _row(d: DayRecord) -> list[str]:
@@ -115,7 +115,8 @@ def _row(d: DayRecord) -> list[str]:
     return [d.day, str(d.fetch.new_items), str(c.get("units", 0)),
             f"{c.get('merged_url', 0)}/{c.get('merged_text', 0)}/{c.get('merged_event', 0)}",
             f"{c.get('new', 0)}/{c.get('update', 0)}/{c.get('repeat', 0)}", str(len(d.draft.plan.told)),
-            str(d.callbacks), str(len(d.draft.draft.clocks)), str(len(d.draft.plan.due)),
+            str(d.callbacks), str(len(d.draft.plan.clocks)), str(len(d.draft.draft.clocks)),
+            str(len(d.draft.plan.due)),
             str(len(d.draft.draft.dropped)), "ok" if d.draft.report.ok else f"{len(d.draft.report.failures)} failed",
             f"{d.fetch_seconds:.1f}", f"{d.draft_seconds:.1f}"]
 
@@ -127,7 +128,8 @@ def totals(report: BacktestReport) -> dict[str, float]:
         "new_items": sum(d.fetch.new_items for d in days),
         "told": sum(len(d.draft.plan.told) for d in days),
         "callbacks": sum(d.callbacks for d in days),
-        "clocks_opened": sum(len(d.draft.draft.clocks) for d in days),
+        "clocks_opened": sum(len(d.draft.plan.clocks) for d in days),
+        "clocks_listed": sum(len(d.draft.draft.clocks) for d in days),
         "clocks_revisited": sum(len(d.draft.plan.due) for d in days),
         "dropped_sentences": sum(len(d.draft.draft.dropped) for d in days),
         "verification_failures": report.failures,
