@@ -235,8 +235,11 @@ def run(ctx: click.Context, day: str | None) -> None:
         report = letter.fetch()
         _print_report(report)
         result = Drafter(letter).draft(day or _today())
-    click.echo(f"Wrote {result.markdown_path}")
-    click.echo(result.summary_line())
+        click.echo(f"Wrote {result.markdown_path}")
+        click.echo(result.summary_line())
+        outcomes = _publish_configured(letter, result.day)
+    if not all([_show_outcome(outcome) for outcome in outcomes]):
+        ctx.exit(1)
 
 
 @cli.command()
@@ -277,6 +280,58 @@ def clocks(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     for r in rows:
         click.echo(f"{r.due}  {r.status:<9} {r.source}: {r.sentence[:110]}  (opened {r.opened_in}; “{r.phrase}”)")
     click.echo(f"{len(rows)} clocks")
+
+
+# -- publish ---------------------------------------------------------------------------------------
+
+
+def _print_receipt(receipt: Any) -> None:
+    click.echo(receipt.summary_line())
+    for line in receipt.details:
+        click.echo(f"  {line}", err=not receipt.ok)
+
+
+def _publish_configured(letter: Newsletter, day: str) -> list[Any]:
+    """Publish to the targets of ``[publish] targets``: receipts and errors, one per target."""
+    if not letter.config.publish.targets:
+        return []
+    from lll.publish import Publishing
+
+    return list(Publishing(letter).publish_all(day, letter.config.publish.targets))
+
+
+def _show_outcome(outcome: Any) -> bool:
+    """Print a receipt or an error; True when the publish went well."""
+    if isinstance(outcome, LLLError):
+        click.echo(f"Error: {outcome}", err=True)
+        return False
+    _print_receipt(outcome)
+    return bool(outcome.ok)
+
+
+@cli.command()
+@click.argument("day", metavar="DATE")
+@click.option("--to", "target", required=True, metavar="TARGET",
+              help="devto, email, buttondown, ghost or archive (or a plugin's target).")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
+@click.option("--public", is_flag=True, help="devto only: make the article public instead of a draft.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable receipt.")
+@click.pass_context
+def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bool, as_json: bool) -> None:
+    """Publish the verified issue of DATE to TARGET, as a draft; rerunning never duplicates."""
+    from lll.publish import Publishing
+
+    with _open(ctx) as letter, letter.lock("publish"):
+        receipt = Publishing(letter).publish(day, target, dry_run=dry_run, public=public)
+    if as_json:
+        click.echo(json.dumps({"target": receipt.target, "date": receipt.date, "action": receipt.action,
+                               "state": receipt.state, "remote_id": receipt.remote_id, "url": receipt.url,
+                               "content_hash": receipt.content_hash, "message": receipt.message,
+                               "dry_run": receipt.dry_run, "details": list(receipt.details)}, indent=2))
+    else:
+        _print_receipt(receipt)
+    if not receipt.ok:
+        ctx.exit(1)
 
 
 # -- demo ------------------------------------------------------------------------------------------

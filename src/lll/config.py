@@ -15,6 +15,17 @@
     url = "https://example.com/feed.xml"
     name = "Example Weekly"
     weight = 1.5
+
+    [publish]                 # `lll publish DATE --to TARGET`; keys come from the environment only
+    targets = ["archive"]     # what `lll run` publishes to after drafting
+
+    [email]
+    sender = "Large Language Letters <letters@example.com>"
+    recipients = ["reader@example.com"]
+    unsubscribe_url = "https://example.com/unsubscribe/{token}"
+
+    [archive]
+    path = "archive"          # the static site, relative to the workspace
 """
 
 from __future__ import annotations
@@ -65,6 +76,33 @@ class DraftSettings:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    targets: tuple[str, ...] = ()  # what `lll run` publishes to after drafting
+    timeout: float = 20.0          # seconds for one request to a target
+    retries: int = 3               # on 429, 5xx and lost connections, with backoff
+    backoff: float = 1.0           # seconds, doubled on each retry when no Retry-After is given
+    max_retry_after: float = 60.0  # never wait longer than this on one Retry-After
+    write_interval: float = 1.1    # DEV allows one write a second per key
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    sender: str = ""                    # "Name <letters@example.com>"
+    recipients: tuple[str, ...] = ()
+    unsubscribe_url: str = ""           # https URL with {token}: one-click unsubscribe (RFC 8058)
+    unsubscribe_mailto: str = ""        # optional second List-Unsubscribe address
+    list_id: str = ""                   # default: derived from the sender's domain
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    path: str = "archive"   # the static site's folder, relative to the workspace
+    feed_items: int = 50    # issues in each feed, newest first
+    author: str = ""        # the feeds' author (default: the newsletter's name)
+    description: str = ""   # the feeds' description
+
+
+@dataclass(frozen=True)
 class SourceDecl:
     url: str
     name: str = ""
@@ -78,6 +116,9 @@ class Config:
     newsletter: NewsletterSettings = field(default_factory=NewsletterSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     draft: DraftSettings = field(default_factory=DraftSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     sources: tuple[SourceDecl, ...] = ()
     database_url: str = ""
 
@@ -114,6 +155,9 @@ def load_config(path: Path) -> Config:
         newsletter=_section(NewsletterSettings, data.get("newsletter"), str(path)),
         fetch=_section(FetchSettings, data.get("fetch"), str(path)),
         draft=_section(DraftSettings, data.get("draft"), str(path)),
+        publish=_section(PublishSettings, data.get("publish"), str(path)),
+        email=_section(EmailSettings, data.get("email"), str(path)),
+        archive=_section(ArchiveSettings, data.get("archive"), str(path)),
         sources=sources,
         database_url=str(data.get("database", {}).get("url", "")),
     ).with_env()
@@ -140,6 +184,20 @@ fulltext = "auto"        # fetch article pages of summary-only items: auto | alw
 
 [draft]
 lookback_days = 7        # when there is no previous issue
+
+[publish]
+targets = []             # what `lll run` publishes to after drafting: devto, email, buttondown, ghost, archive
+# Keys come from the environment only (see the README): LLL_DEVTO_API_KEY, LLL_BUTTONDOWN_API_KEY,
+# LLL_GHOST_ADMIN_API_KEY + LLL_GHOST_URL, LLL_SMTP_URL, LLL_UNSUBSCRIBE_SECRET.
+
+# [email]
+# sender = "Large Language Letters <letters@example.com>"
+# recipients = ["reader@example.com"]
+# unsubscribe_url = "https://example.com/unsubscribe/{{token}}"
+
+[archive]
+path = "archive"         # the static site (needs [newsletter] base_url)
+feed_items = 50
 
 # Sources may be declared here as well as with `lll sources add`:
 # [[sources]]

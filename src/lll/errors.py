@@ -8,7 +8,9 @@
     ├── FetchError            one URL could not be fetched (carries the url)
     │   └── BlockedAddressError   refused by the SSRF guard
     ├── ParseError            a fetched body that is not a usable feed (carries the source)
-    └── VerificationError     a draft with unsupported claims
+    ├── VerificationError     a draft with unsupported claims
+    └── PublishError          a target refused a publish, or its outcome is unclear (carries the target)
+        └── PublishSettingsError  a key or setting that a target needs is missing or malformed
 
 Messages are for people: say what failed and what to do next. Third-party errors
 are translated at the boundary and chained with ``raise ... from``.
@@ -57,3 +59,27 @@ class VerificationError(LLLError):
     """A draft carries claims its sources do not support."""
 
     exit_code = 1
+
+
+class PublishError(LLLError):
+    """A publish that a target refused, or whose outcome is unclear.
+
+    ``state`` is what the publication ledger records: ``failed`` (refused: nothing
+    changed on the target in this attempt, fix the cause and rerun) or ``unclear``
+    (the request may have reached the target: the next run looks it up first).
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, target: str = "", state: str = "failed",
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.target = target
+        self.state = state
+        self.status = status
+
+
+class PublishSettingsError(PublishError):
+    """A key or setting that a target needs is missing or malformed (nothing was sent)."""
+
+    exit_code = 2

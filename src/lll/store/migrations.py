@@ -86,6 +86,20 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX ix_clocks_due ON clocks (status, due)",
         ],
     ),
+    (
+        "0003_publications",
+        [
+            # The publication ledger: one row per (target, issue date). No foreign key to
+            # issues: redrafting a day replaces its issues row, and the ledger must survive.
+            """CREATE TABLE publications (
+                id {pk}, target VARCHAR NOT NULL, date VARCHAR NOT NULL, remote_id VARCHAR,
+                url VARCHAR, content_hash VARCHAR, state VARCHAR NOT NULL, error TEXT,
+                detail TEXT NOT NULL, attempts INTEGER NOT NULL, created_at VARCHAR NOT NULL,
+                updated_at VARCHAR NOT NULL, confirmed_at VARCHAR,
+                CONSTRAINT uq_publications_target_date UNIQUE (target, date))""",
+            "CREATE INDEX ix_publications_date ON publications (date)",
+        ],
+    ),
 ]
 
 _PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

@@ -166,3 +166,21 @@ clocks = sa.Table(
     sa.Column("status", sa.String, nullable=False),
     sa.Column("revisited_in", sa.String),
 )
+
+publications = sa.Table(
+    "publications", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("target", sa.String, nullable=False),
+    sa.Column("date", sa.String, nullable=False),
+    sa.Column("remote_id", sa.String),
+    sa.Column("url", sa.String),
+    sa.Column("content_hash", sa.String),  # of the content last confirmed on the target
+    sa.Column("state", sa.String, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("detail", sa.Text, nullable=False),  # JSON: what a target needs to remember
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+    sa.Column("confirmed_at", sa.String),
+    sa.UniqueConstraint("target", "date", name="uq_publications_target_date"),
+)
