@@ -29,6 +29,7 @@ from lll.draft import Drafter
 from lll.newsletter import Newsletter
 from lll.parse.html import extract_links, html_to_text
 from lll.records import Link
+from lll.stories.cluster import ClusterSettings
 from lll.stories.dedup import (
     DedupSettings,
     Groups,
@@ -156,7 +157,7 @@ def test_units_of_one_item_never_merge_even_on_a_shared_link() -> None:
     groups = Groups([part(letter, 1, ORCA, [shared]), part(letter, 2, RELAY, [shared])])
     merge_same_url(groups)
     merge_same_text(groups, 0.0)
-    merge_same_event(groups, unit_vectors([[1, 0], [1, 0]]), 0.5)
+    merge_same_event(groups, unit_vectors([[1, 0], [1, 0]]), by_vectors(0.5))
     assert len(groups.clusters()) == 2
     assert groups.merges == {"url": 0, "text": 0, "event": 0}
 
@@ -214,19 +215,24 @@ def test_near_identical_units_of_one_item_stay_apart() -> None:
 # -- layer 3: the same event, by vectors -----------------------------------------------------------
 
 
+def by_vectors(threshold: float) -> ClusterSettings:
+    """The streaming clusterer on the vectors alone (no TF-IDF mix), over a 3-day window."""
+    return ClusterSettings(threshold=threshold, window=timedelta(days=3))
+
+
 def test_same_event_by_vectors_merges() -> None:
     units = [whole(item(1, GLASSWING)), whole(item(2, "Anthropic keeps its strongest model for defenders.")),
              whole(item(3, ORCA))]
     vectors = unit_vectors([[1.0, 0.1, 0.0], [0.9, 0.3, 0.0], [0.0, 0.0, 1.0]])
     groups = Groups(units)
-    merge_same_event(groups, vectors, 0.62)
+    merge_same_event(groups, vectors, by_vectors(0.62))
     assert clusters_by_item(groups) == [[1, 2], [3]]
     assert groups.merges == {"url": 0, "text": 0, "event": 1}
 
 
 def test_dissimilar_vectors_do_not_merge() -> None:
     groups = Groups([whole(item(1, GLASSWING)), whole(item(2, ORCA))])
-    merge_same_event(groups, unit_vectors([[1.0, 0.0], [0.5, 0.866]]), 0.62)  # cosine 0.5
+    merge_same_event(groups, unit_vectors([[1.0, 0.0], [0.5, 0.866]]), by_vectors(0.62))  # cosine 0.5
     assert groups.merges["event"] == 0
 
 
@@ -236,14 +242,14 @@ def test_event_layer_judges_whole_groups_so_it_does_not_chain() -> None:
     vectors = np.linalg.cholesky(gram).astype(np.float32)
     assert np.allclose(vectors @ vectors.T, gram, atol=1e-5)
     groups = Groups([whole(item(n, text)) for n, text in ((1, GLASSWING), (2, ORCA), (3, RELAY))])
-    merge_same_event(groups, vectors, 0.62)
+    merge_same_event(groups, vectors, by_vectors(0.62))
     assert clusters_by_item(groups) == [[1, 2], [3]]
     assert groups.merges["event"] == 1
 
 
 def test_event_layer_with_one_unit_does_nothing() -> None:
     groups = Groups([whole(item(1, ORCA))])
-    merge_same_event(groups, unit_vectors([[1.0, 0.0]]), 0.62)
+    merge_same_event(groups, unit_vectors([[1.0, 0.0]]), by_vectors(0.62))
     assert groups.clusters() == [[0]]
 
 

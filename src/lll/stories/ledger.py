@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from lll.stories.cluster import FOLLOWUP_THRESHOLD
 from lll.stories.model import LedgerEntry
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -18,7 +19,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 
 @dataclass(frozen=True)
 class LedgerSettings:
-    link_cosine: float = 0.6       # a story this close to a ledger story continues it
+    link_cosine: float = FOLLOWUP_THRESHOLD  # a story this close to a ledger story continues it (tuned)
     repeat_novelty: float = 0.35   # below this share of new words (and no new figure): a repeat
 
 
