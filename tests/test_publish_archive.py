@@ -21,7 +21,7 @@ from lll.publish import Publishing, Receipt
 JSON_FEED_ITEM_KEYS = {"id", "url", "external_url", "title", "content_html", "content_text", "summary", "image",
                        "banner_image", "date_published", "date_modified", "authors", "tags", "language",
                        "attachments"}
-CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/claudeonomics)"
+CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding)"
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_republish_is_a_no_op_and_an_edit_keeps_the_id(ws: Path, monkeypatch: py
     monkeypatch.setenv("LLL_NOW", "2026-04-11T08:00:00Z")
     receipt = publish(ws)
     assert receipt.action == "updated" and receipt.url == f"{BASE_URL}/{DAY}.html"
-    assert "claudeonomics" not in (site / f"{DAY}.html").read_text()
+    assert "chain-of-thought-is-scaffolding" not in (site / f"{DAY}.html").read_text()
     entry = feedparser.parse((site / "atom.xml").read_bytes()).entries[0]
     assert entry.id == f"{BASE_URL}/{DAY}.html"
     assert entry.published.startswith("2026-04-10T23:59") and entry.updated.startswith("2026-04-11T08:00")

@@ -16,7 +16,7 @@ from lll.newsletter import Newsletter
 from lll.publish import Publishing, Receipt
 
 KEY = "bd-key-1234567890"
-CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/claudeonomics)"
+CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding)"
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_a_draft_with_explicit_status_once_then_updated_in_place(ws: Path, bd: F
     drop_paragraph(ws, CLAUDEONOMICS)
     second = publish(ws, bd)
     assert (second.action, second.remote_id) == ("updated", first.remote_id)
-    assert len(bd.emails) == 1 and "claudeonomics" not in email["body"]
+    assert len(bd.emails) == 1 and "chain-of-thought-is-scaffolding" not in email["body"]
     patch = next(c for c in bd.calls if c.method == "PATCH")
     assert patch.json["status"] == "draft", "status is explicit on every write"
     assert row(ws)["content_hash"] == second.content_hash

@@ -14,7 +14,7 @@ from fakes.issue import BASE_URL, DAY, drop_paragraph, workspace_copy
 from conftest import query, run_cli
 
 KEY = "dev-key-1234567890"
-CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/claudeonomics)"
+CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding)"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from lll.newsletter import Newsletter
 from lll.publish import Publishing, Receipt
 
 KEY = "dev-key-1234567890"
-CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/claudeonomics)"
+CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding)"
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_changed_draft_updates_the_same_article_and_keeps_its_tags(ws: Path, f
     assert (second.action, second.remote_id) == ("updated", first.remote_id)
     assert second.content_hash != first.content_hash
     [article] = forem.mine()
-    assert "claudeonomics" not in article["body_markdown"]
+    assert "chain-of-thought-is-scaffolding" not in article["body_markdown"]
     assert article["tags"] == ["ai"], "tags are resent on every update (DEV drops them otherwise)"
     put = next(c for c in forem.calls if c.method == "PUT")
     assert "published" not in put.json["article"] and "published_at" not in put.json["article"]

@@ -17,7 +17,7 @@ from lll.publish import Publishing, Receipt
 
 SECRET = "unsubscribe-secret-for-tests-0123456789"
 PEOPLE = ["ada@example.org", "bob@example.org", "cy@example.org"]
-CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/claudeonomics)"
+CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding)"
 
 
 def email_toml(recipients: list[str]) -> str:

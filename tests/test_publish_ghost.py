@@ -19,7 +19,7 @@ from lll.newsletter import Newsletter
 from lll.publish import Publishing, Receipt
 from lll.publish.ghost import admin_token
 
-CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/claudeonomics)"
+CLAUDEONOMICS = "[The Algorithmic Bridge](https://www.thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding)"
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_a_draft_post_once_then_updated_with_the_current_updated_at(ws: Path, gh
     drop_paragraph(ws, CLAUDEONOMICS)
     second = publish(ws, ghost)
     assert (second.action, second.remote_id) == ("updated", first.remote_id)
-    assert len(ghost.posts) == 1 and "claudeonomics" not in post["html"]
+    assert len(ghost.posts) == 1 and "chain-of-thought-is-scaffolding" not in post["html"]
     put = next(c for c in ghost.calls if c.method == "PUT")
     assert put.query == {"source": "html"} and "status" not in put.json["posts"][0]
     # every request carried its own valid, short-lived token, checked by the server
@@ -78,7 +78,7 @@ def test_a_stale_updated_at_is_read_again_and_retried_once(ws: Path, ghost: Fake
     ghost.fail_next("PUT", "someone_saves")
     receipt = publish(ws, ghost)
     assert receipt.action == "updated" and ghost.count("PUT") == 2 and len(ghost.posts) == 1
-    assert "claudeonomics" not in next(iter(ghost.posts.values()))["html"]
+    assert "chain-of-thought-is-scaffolding" not in next(iter(ghost.posts.values()))["html"]
 
 
 def test_two_collisions_leave_a_failed_state_saying_someone_is_editing(ws: Path, ghost: FakeGhost) -> None:

@@ -164,7 +164,11 @@ class HttpClient:
                             raise FetchError(f"{current}: redirect without Location", url=url)
                         current = urljoin(current, location)
                         continue
-                    body = b"" if response.status_code == 304 else await self._read(response, current, limit)
+                    if response.status_code == 304:
+                        await response.aread()  # empty: reading it keeps the connection alive
+                        body = b""
+                    else:
+                        body = await self._read(response, current, limit)
                     return response.status_code, current, response.headers, body
                 finally:
                     await response.aclose()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import trafilatura
-
 from lll.parse.html import html_to_text
 
 MAX_PAGE_CHARS = 3_000_000
@@ -23,6 +21,8 @@ def extract_article(page: str, url: str = "") -> Article:
     if not page.strip():
         return Article("", "", "")
     page = page[:MAX_PAGE_CHARS]
+    import trafilatura  # imported here: ~150 ms that a fetch with no article page should not pay
+
     try:
         markup = trafilatura.extract(page, url=url or None, output_format="html", include_links=True,
                                      include_comments=False, include_tables=True, favor_precision=True)

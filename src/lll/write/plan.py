@@ -56,7 +56,7 @@ class DueClock:
 class PlanSettings:
     max_stories: int = 12
     min_score: float = 0.5      # below it a story is not worth the reader's time
-    per_source: int = 4
+    per_source: int = 6
     max_clocks: int = 5
     min_clocks: int = 2
     min_stories: int = 3
