@@ -151,12 +151,13 @@ def test_stories_below_the_score_bar_are_left_out_with_the_reason() -> None:
     assert [(x.id, x.reason) for x in p.left_out] == [("s-004", "score 0.30 is below the bar of 0.5")]
 
 
-def test_one_source_leads_at_most_four_stories() -> None:
-    mine = [make_story(n, 10.0 - n, source="Anthropic News", source_id=1) for n in range(6)]
+def test_one_source_leads_at_most_per_source_stories() -> None:
+    cap = PlanSettings().per_source
+    mine = [make_story(n, 10.0 - n / 10, source="Anthropic News", source_id=1) for n in range(cap + 2)]
     others = [make_story(10, 2.0), make_story(11, 1.5)]
     p = plan(mine + others)
-    assert sum(s.lead.item.source_name == "Anthropic News" for s in p.told) == 4
-    assert [x.reason for x in p.left_out] == ["Anthropic News already leads 4 stories"] * 2
+    assert sum(s.lead.item.source_name == "Anthropic News" for s in p.told) == cap
+    assert [x.reason for x in p.left_out] == [f"Anthropic News already leads {cap} stories"] * 2
     assert {"s-010", "s-011"} <= set(told(p))
 
 

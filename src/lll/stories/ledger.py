@@ -56,8 +56,10 @@ def classify(text: str, urls: frozenset[str], item_ids: frozenset[int], vector: 
         candidates = [e for e in ledger if e.vector is not None]
         if candidates:
             sims = np.stack([e.vector for e in candidates]) @ vector  # type: ignore[misc]
-            k = int(np.argmax(sims))
-            if float(sims[k]) >= settings.link_cosine:
+            close = [k for k in np.argsort(-sims) if float(sims[k]) >= settings.link_cosine]
+            told = [k for k in close if candidates[k].told_in]
+            if close:  # a story the readers were told about is the one to follow up
+                k = int((told or close)[0])
                 best, best_sim, why = candidates[k], float(sims[k]), f"similar ({float(sims[k]):.2f}) to"
     if best is None:
         return Match(None, "new", best_sim, "no earlier story like it")
