@@ -127,3 +127,10 @@ def test_clocks_opened_in_the_report_are_the_clocks_the_database_opened(backtest
     finally:
         con.close()
     assert opened == in_db
+
+
+def test_backtest_takes_workspace_after_the_command_as_the_readme_shows(tmp_path: Path) -> None:
+    result = run_cli("backtest", str(corpus_root()), "--from", DAYS[0], "--to", DAYS[0],
+                     "--workspace", str(tmp_path / "bt"), ok=None)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bt" / "backtest" / "report.html").is_file()

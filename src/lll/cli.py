@@ -210,18 +210,30 @@ def _today() -> str:
 
 @cli.command()
 @click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.option("--model", default="", help="Write with this model (both tiers), e.g. gpt-4o-mini; see `llm models`.")
+@click.option("--cheap", default="", help="Model for the fact cards (one cached call per story).")
+@click.option("--strong", default="", help="Model that composes the issue from the plan and the cards.")
+@click.option("--budget-usd", type=click.FloatRange(min=0), default=None,
+              help="Spend at most this much on this draft (default: [models] budget_usd); "
+                   "the offline writer finishes the issue at the cap.")
+@click.option("--offline", is_flag=True, help="Use the offline writer even when [models] is set.")
 @click.pass_context
-def draft(ctx: click.Context, day: str | None) -> None:
+def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: str, budget_usd: float | None,
+          offline: bool) -> None:
     """Draft the issue for a date from what is new since the previous issue."""
     from lll.draft import Drafter
+    from lll.llm.setup import ModelChoice
 
+    choice = ModelChoice(model=model, cheap=cheap, strong=strong, budget_usd=budget_usd, offline=offline)
     with _open(ctx) as letter, letter.lock("draft"):
-        result = Drafter(letter).draft(day or _today())
+        result = Drafter(letter, models=choice).draft(day or _today())
     click.echo(f"Wrote {result.markdown_path}")
     click.echo(f"Wrote {result.json_path}")
     click.echo(result.summary_line())
     for sentence in result.draft.dropped:
         click.echo(f"  dropped (unsupported): {sentence[:140]}", err=True)
+    for note in result.run.notes if result.run else ():
+        click.echo(f"  model: {note[:200]}", err=True)
 
 
 @cli.command()
@@ -365,12 +377,14 @@ def demo(ctx: click.Context, demo_workspace: Path | None) -> None:
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--from", "first", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--workspace", "bt_workspace", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to replay (created if needed; default: the global workspace).")
 @click.pass_context
-def backtest(ctx: click.Context, corpus: Path, first: str, last: str) -> None:
+def backtest(ctx: click.Context, corpus: Path, first: str, last: str, bt_workspace: Path | None) -> None:
     """Replay a corpus day by day (fetch, draft) and write a report (Markdown and HTML)."""
     from lll.backtest import DayRecord, run_backtest, totals
 
-    root = _root(ctx)
+    root = resolve_root(bt_workspace) if bt_workspace else _root(ctx)
 
     def show(day: DayRecord) -> None:
         click.echo(f"{day.draft.summary_line()} [fetch {day.fetch_seconds:.1f} s, draft {day.draft_seconds:.1f} s]")

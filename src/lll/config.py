@@ -26,6 +26,14 @@
 
     [archive]
     path = "archive"          # the static site, relative to the workspace
+
+    [models]                  # optional: write with language models (see ``lll.llm``)
+    cheap = "gpt-4o-mini"     # fact cards, one cached call per story
+    strong = "claude-sonnet-4.5"  # composes the issue from the plan and the fact cards
+    budget_usd = 0.5          # per draft; the offline writer finishes the issue at the cap
+
+    [models.prices]           # USD per million tokens; extends DEFAULT_PRICES
+    "my-model" = { input = 0.2, output = 0.8, cached_input = 0.05 }
 """
 
 from __future__ import annotations
@@ -103,6 +111,57 @@ class ArchiveSettings:
 
 
 @dataclass(frozen=True)
+class ModelPrice:
+    """USD per million tokens. ``cached_input`` is what a provider charges for prompt-cache
+    hits (defaults to ``input``)."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+
+
+# Published list prices, USD per million tokens (check your provider's page; override or
+# extend in ``[models.prices]``). Keys are model ids without provider prefix or date suffix,
+# dots read as dashes: "claude-haiku-4.5", "anthropic/claude-haiku-4-5-20251001" -> "claude-haiku-4-5".
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(0.15, 0.60, 0.075),
+    "gpt-4o": ModelPrice(2.50, 10.00, 1.25),
+    "gpt-4-1": ModelPrice(2.00, 8.00, 0.50),
+    "gpt-4-1-mini": ModelPrice(0.40, 1.60, 0.10),
+    "gpt-4-1-nano": ModelPrice(0.10, 0.40, 0.025),
+    "gpt-5": ModelPrice(1.25, 10.00, 0.125),
+    "gpt-5-mini": ModelPrice(0.25, 2.00, 0.025),
+    "gpt-5-nano": ModelPrice(0.05, 0.40, 0.005),
+    "claude-3-5-haiku": ModelPrice(0.80, 4.00, 0.08),
+    "claude-haiku-4-5": ModelPrice(1.00, 5.00, 0.10),
+    "claude-sonnet-4": ModelPrice(3.00, 15.00, 0.30),
+    "claude-sonnet-4-5": ModelPrice(3.00, 15.00, 0.30),
+    "claude-opus-4-1": ModelPrice(15.00, 75.00, 1.50),
+    "claude-opus-4-5": ModelPrice(5.00, 25.00, 0.50),
+}
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """``[models]``: which model plays which role. No model set: the offline writer."""
+
+    cheap: str = ""              # fact cards (one cached call per story)
+    strong: str = ""             # composes the issue from the plan and the cards; repairs
+    judge: str = ""              # optional: adds checks on top of the verifier, never replaces it
+    budget_usd: float = 0.50     # per draft; spending stops before the cap
+    timeout: float = 60.0        # seconds per call
+    retries: int = 2             # on 429, 5xx and timeouts, with exponential backoff
+    backoff: float = 1.0         # first wait, seconds (Retry-After wins when the server sends it)
+    repair_rounds: int = 2       # times a failing sentence goes back to the model
+    max_output_tokens: int = 8000  # per call; the budget counts a call's worst case with it
+    prices: tuple[tuple[str, ModelPrice], ...] = ()  # [models.prices], over DEFAULT_PRICES
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.cheap or self.strong)
+
+
+@dataclass(frozen=True)
 class SourceDecl:
     url: str
     name: str = ""
@@ -121,6 +180,7 @@ class Config:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     sources: tuple[SourceDecl, ...] = ()
     database_url: str = ""
+    models: ModelSettings = field(default_factory=ModelSettings)
 
     def with_env(self) -> Config:
         """Apply the environment switches documented in cli.md."""
@@ -142,6 +202,28 @@ def _section(cls: type, data: Any, where: str) -> Any:
     return cls(**values)
 
 
+def _models(data: Any, where: str) -> ModelSettings:
+    if data is None:
+        return ModelSettings()
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{where}: [models] must be a table")
+    rest = dict(data)
+    raw_prices = rest.pop("prices", {})
+    if not isinstance(raw_prices, dict):
+        raise WorkspaceError(f"{where}: [models.prices] must be a table of model = {{ input = .., output = .. }}")
+    prices = []
+    for name, price in sorted(raw_prices.items()):
+        try:
+            prices.append((name, ModelPrice(**price)))
+        except TypeError as exc:
+            raise WorkspaceError(f"{where}: [models.prices] {name!r}: give input and output in USD per "
+                                 f"million tokens (and optionally cached_input)") from exc
+    settings = _section(ModelSettings, rest, where)
+    if settings.budget_usd < 0:
+        raise WorkspaceError(f"{where}: [models] budget_usd must be 0 or more")
+    return replace(settings, prices=tuple(prices))
+
+
 def load_config(path: Path) -> Config:
     """Read ``lll.toml``; a missing file gives the defaults."""
     if not path.exists():
@@ -160,6 +242,7 @@ def load_config(path: Path) -> Config:
         archive=_section(ArchiveSettings, data.get("archive"), str(path)),
         sources=sources,
         database_url=str(data.get("database", {}).get("url", "")),
+        models=_models(data.get("models"), str(path)),
     ).with_env()
 
 
@@ -184,6 +267,16 @@ fulltext = "auto"        # fetch article pages of summary-only items: auto | alw
 
 [draft]
 lookback_days = 7        # when there is no previous issue
+
+# Write with language models (through simonw's `llm`: OpenAI, `llm-anthropic`, `llm-ollama`,
+# any OpenAI-compatible server in llm's extra-openai-models.yaml). No model: the offline writer.
+# Keys come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY) or `llm keys set NAME`.
+# [models]
+# cheap = "gpt-4o-mini"        # fact cards, one cached call per story
+# strong = "claude-sonnet-4.5" # composes the issue from the plan and the fact cards
+# judge = ""                   # optional: extra checks on top of the verifier
+# budget_usd = 0.5             # per draft; the offline writer finishes the issue at the cap
+# timeout = 60.0               # seconds per call; retries = 2 on 429, 5xx and timeouts
 
 [publish]
 targets = []             # what `lll run` publishes to after drafting: devto, email, buttondown, ghost, archive

@@ -3,6 +3,10 @@
 window → items → stories (engine) → plan → writer → verify (drop what fails,
 verify again) → ``issues/DATE.md`` + ``issues/DATE.json`` → ledger, clocks and
 the issue record, in one transaction.
+
+The writer is the offline writer unless a model is set (``[models]`` in ``lll.toml``
+or ``--model``): then the LLM writer drafts the same plan, repairs what the verifier
+fails, and falls back to the offline writer's words for what it cannot repair.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 
 from lll.clock import iso, now, parse_instant
 from lll.errors import LLLError
+from lll.llm.cache import StoreAnswers
+from lll.llm.setup import ModelChoice, open_session
 from lll.newsletter import Newsletter
 from lll.stories.clocks import extract_clocks
 from lll.stories.embed import Embedder, default_embedder
@@ -33,6 +39,7 @@ from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, fallback_heading, 
                                with_short_note)
 from lll.write.plan import ClockFinding, Plan, plan_issue
 from lll.write.render import render_markdown
+from lll.write.llm_writer import LLMWriter, WriterRun
 from lll.write.provenance import issue_json, written_story_ids
 
 MAX_REPAIR_ROUNDS = 4
@@ -48,15 +55,17 @@ class DraftResult:
     report: VerifyReport
     counts: dict[str, int]
     seconds: dict[str, float]
+    run: WriterRun | None = None  # what the LLM writer did and cost; None for the offline writer
 
     def summary_line(self) -> str:
         told = len(self.plan.told)
         considered = self.counts.get("new", 0) + self.counts.get("update", 0) + self.counts.get("repeat", 0)
         verdict = "verified" if self.report.ok else f"{len(self.report.failures)} unsupported claim(s)"
         dropped = f", {len(self.draft.dropped)} sentence(s) dropped" if self.draft.dropped else ""
+        cost = "cost $0.00 (offline writer)" if self.run is None else f"{self.run.cost_line()}; {self.run.writer_line()}"
         return (f"{self.day}: {self.counts.get('items', 0)} items, {self.counts.get('units', 0)} story units, "
                 f"{considered} stories considered, {told} told, {len(self.plan.clocks)} clocks, "
-                f"{len(self.plan.due)} due; {verdict}{dropped}; cost $0.00 (offline writer)")
+                f"{len(self.plan.due)} due; {verdict}{dropped}; {cost}")
 
 
 def end_of_day(day: str) -> datetime:
@@ -98,10 +107,12 @@ def find_clocks(unit: StoryUnit) -> list[ClockFinding]:
 class Drafter:
     """Drafts issues for one newsletter. The embedder is loaded once and reused."""
 
-    def __init__(self, letter: Newsletter, embedder: Embedder | None = None) -> None:
+    def __init__(self, letter: Newsletter, embedder: Embedder | None = None,
+                 models: ModelChoice | None = None) -> None:
         self.letter = letter
         self.records = Records(letter.store)
         self._embedder = embedder
+        self.models = models  # the command line's choice, over [models] in lll.toml
 
     @property
     def embedder(self) -> Embedder:
@@ -132,6 +143,8 @@ class Drafter:
             date.fromisoformat(day)
         except ValueError as exc:
             raise LLLError(f"--date {day!r}: use YYYY-MM-DD") from exc
+        writer = self.offline_writer()
+        llm_writer = self.llm_writer(day, writer)  # before any work: a missing key fails at once
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         window_end = min(now(), end_of_day(day))
@@ -151,9 +164,11 @@ class Drafter:
         plan = plan_issue(day, day_stories.stories, find_clocks=find_clocks,
                           due=self.records.due_clocks(day, self.issue_url), left_out=day_stories.left_out,
                           running=self.records.running_clocks(day, self.issue_url))
-        writer = OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags,
-                               self.issue_url)
-        draft = writer.write(plan)
+        run: WriterRun | None = None
+        if llm_writer is None:
+            draft = writer.write(plan)
+        else:
+            draft, run = llm_writer.write(plan)
         timings["write"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         draft, report = self._verify_and_repair(draft)
@@ -162,7 +177,24 @@ class Drafter:
             raise LLLError(f"the draft for {day} still fails verification after repair: "
                            + "; ".join(report.lines()[:5]))
         return self._save(day, draft, plan, report, day_stories.stories, day_stories.counts,
-                          (iso(window_start), iso(window_end)), timings, day_stories.embedder)
+                          (iso(window_start), iso(window_end)), timings, day_stories.embedder, run)
+
+    def offline_writer(self) -> OfflineWriter:
+        return OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags, self.issue_url)
+
+    def llm_writer(self, day: str, offline: OfflineWriter) -> LLMWriter | None:
+        """The LLM writer when a model is set (None otherwise); raises ``ModelSetupError``
+        (unknown model, missing key) before any call."""
+        settings = self.letter.config.models
+        session = open_session(settings, StoreAnswers(self.letter.store.engine), day=day, choice=self.models)
+        if session is None:
+            return None
+        return LLMWriter(session, offline, self.verify_draft, issue_link=self.issue_url,
+                         newsletter=self.letter.config.newsletter.name, repair_rounds=settings.repair_rounds)
+
+    def verify_draft(self, draft: Draft) -> VerifyReport:
+        return verify_markdown(render_markdown(draft), self.resolver(), names=self.names(),
+                               newsletter_name=self.letter.config.newsletter.name)
 
     def _verify_and_repair(self, draft: Draft) -> tuple[Draft, VerifyReport]:
         """Verify; drop each sentence that carries an unsupported claim; verify again."""
@@ -184,13 +216,14 @@ class Drafter:
 
     def _save(self, day: str, draft: Draft, plan: Plan, report: VerifyReport, stories: Any,
               counts: dict[str, int], window: tuple[str, str], timings: dict[str, float],
-              embedder: str) -> DraftResult:
+              embedder: str, run: WriterRun | None = None) -> DraftResult:
         issues_dir = self.letter.workspace.issues_dir
         issues_dir.mkdir(parents=True, exist_ok=True)
         markdown = render_markdown(draft)
         md_path, json_path = issues_dir / f"{day}.md", issues_dir / f"{day}.json"
         data = issue_json(draft, plan, report, counts=counts, window=window, seconds=timings,
-                          embedder=embedder, writer="offline")
+                          embedder=embedder, writer=run.writer if run else "offline",
+                          cost=run.as_json() if run else None)
         _atomic_write(json_path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
         _atomic_write(md_path, markdown)
         roles = {plan.lede.id: "lede"} if plan.lede else {}
@@ -202,12 +235,13 @@ class Drafter:
         told_ids = written_story_ids(draft)
         roles = {sid: role for sid, role in roles.items() if sid in told_ids}
         summary = {"counts": counts, "told": len(roles), "clocks": len(draft.clocks), "due": len(plan.due),
-                   "dropped": list(draft.dropped), "cost_usd": 0.0}
+                   "dropped": list(draft.dropped), "writer": run.writer if run else "offline",
+                   "cost_usd": round(run.session.cost.usd, 6) if run and run.session else 0.0}
         self.records.save_issue(day=day, title=draft.title, path=str(md_path), window=window,
                                 content_hash=hashlib.sha256(markdown.encode()).hexdigest(),
                                 verified=report.ok, summary=summary, stories=stories, plan=plan, roles=roles)
         return DraftResult(day=day, markdown_path=md_path, json_path=json_path, draft=draft, plan=plan,
-                           report=report, counts=counts, seconds=timings)
+                           report=report, counts=counts, seconds=timings, run=run)
 
 
 def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:

@@ -100,6 +100,24 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX ix_publications_date ON publications (date)",
         ],
     ),
+    (
+        "0004_model_calls",
+        [
+            # Every model call of a draft, and the answers cached by content hash.
+            """CREATE TABLE model_calls (
+                id {pk}, issue_date VARCHAR, role VARCHAR NOT NULL, model VARCHAR NOT NULL,
+                purpose VARCHAR NOT NULL, prompt VARCHAR NOT NULL, prompt_version VARCHAR NOT NULL,
+                cache_key VARCHAR NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL,
+                cached_tokens INTEGER NOT NULL, usd FLOAT NOT NULL, seconds FLOAT NOT NULL,
+                attempts INTEGER NOT NULL, status VARCHAR NOT NULL, error VARCHAR,
+                created_at VARCHAR NOT NULL)""",
+            "CREATE INDEX ix_model_calls_issue ON model_calls (issue_date)",
+            """CREATE TABLE model_cache (
+                key VARCHAR NOT NULL PRIMARY KEY, model VARCHAR NOT NULL, prompt VARCHAR NOT NULL,
+                prompt_version VARCHAR NOT NULL, response TEXT NOT NULL, tokens_in INTEGER NOT NULL,
+                tokens_out INTEGER NOT NULL, created_at VARCHAR NOT NULL)""",
+        ],
+    ),
 ]
 
 _PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

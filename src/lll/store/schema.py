@@ -184,3 +184,38 @@ publications = sa.Table(
     sa.Column("confirmed_at", sa.String),
     sa.UniqueConstraint("target", "date", name="uq_publications_target_date"),
 )
+
+model_calls = sa.Table(
+    "model_calls", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue_date", sa.String),
+    sa.Column("role", sa.String, nullable=False),  # cheap | strong | judge
+    sa.Column("model", sa.String, nullable=False),
+    sa.Column("purpose", sa.String, nullable=False),  # fact_card:STORY | compose | repair:N | judge
+    sa.Column("prompt", sa.String, nullable=False),
+    sa.Column("prompt_version", sa.String, nullable=False),
+    sa.Column("cache_key", sa.String, nullable=False),
+    sa.Column("tokens_in", sa.Integer, nullable=False),
+    sa.Column("tokens_out", sa.Integer, nullable=False),
+    sa.Column("cached_tokens", sa.Integer, nullable=False),  # the provider's prompt-cache hits
+    sa.Column("usd", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("status", sa.String, nullable=False),  # ok | cached | invalid | error | budget
+    sa.Column("error", sa.String),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+# Answers by content hash (prompt version + model + inputs): drafting again with nothing new
+# makes no call.
+model_cache = sa.Table(
+    "model_cache", metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("model", sa.String, nullable=False),
+    sa.Column("prompt", sa.String, nullable=False),
+    sa.Column("prompt_version", sa.String, nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("tokens_in", sa.Integer, nullable=False),
+    sa.Column("tokens_out", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
