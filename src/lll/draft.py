@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lll.clock import iso, now, parse_instant
-from lll.errors import LLLError
+from lll.errors import LLLError, VerificationError
 from lll.llm.cache import StoreAnswers
 from lll.llm.setup import ModelChoice, open_session
 from lll.newsletter import Newsletter
@@ -88,15 +88,16 @@ _FORWARD = re.compile(r"\b(will|'ll|shall|expect(?:s|ed)?|plan(?:s|ned)?|schedul
                       r"going to|is to|are to|until|ahead)\b", re.I)
 
 
-def find_clocks(unit: StoryUnit) -> list[ClockFinding]:
+def find_clocks(unit: StoryUnit, today: date | None = None) -> list[ClockFinding]:
     """Forward-looking sentences of a unit, resolved against its item's date. Each line
     of LLL's plain text is its own block (a heading, a paragraph, a list item), so a
-    sentence never runs from a heading into the paragraph under it."""
+    sentence never runs from a heading into the paragraph under it. A date already reached on
+    ``today`` (the issue's date) is news, not a clock to watch."""
     found = []
     for line in re.finditer(r"[^\n]+", unit.text):
         for c in extract_clocks(line.group(0), unit.item.published.date()):
             if c.precision == "year" or not c.text.rstrip("\"'”’)").endswith((".", "!", "?")) \
-                    or not _FORWARD.search(c.text):
+                    or not _FORWARD.search(c.text) or (today is not None and c.due <= today):
                 continue  # a year is too vague to watch; a heading is not a sentence to quote
             start = unit.start + line.start() + c.start
             found.append(ClockFinding(sentence=c.text, start=start, end=start + len(c.text),
@@ -161,7 +162,8 @@ class Drafter:
                                     field=self.letter.config.newsletter.field)
         timings["stories"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        plan = plan_issue(day, day_stories.stories, find_clocks=find_clocks,
+        plan = plan_issue(day, day_stories.stories,
+                          find_clocks=lambda unit: find_clocks(unit, date.fromisoformat(day)),
                           due=self.records.due_clocks(day, self.issue_url), left_out=day_stories.left_out,
                           running=self.records.running_clocks(day, self.issue_url))
         run: WriterRun | None = None
@@ -174,7 +176,7 @@ class Drafter:
         draft, report = self._verify_and_repair(draft)
         timings["verify"] = time.perf_counter() - t3
         if not report.ok:
-            raise LLLError(f"the draft for {day} still fails verification after repair: "
+            raise VerificationError(f"the draft for {day} still fails verification after repair: "
                            + "; ".join(report.lines()[:5]))
         return self._save(day, draft, plan, report, day_stories.stories, day_stories.counts,
                           (iso(window_start), iso(window_end)), timings, day_stories.embedder, run)
@@ -224,8 +226,10 @@ class Drafter:
         data = issue_json(draft, plan, report, counts=counts, window=window, seconds=timings,
                           embedder=embedder, writer=run.writer if run else "offline",
                           cost=run.as_json() if run else None)
-        _atomic_write(json_path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-        _atomic_write(md_path, markdown)
+        # Both files are staged first and put in place only after the database commit, so a
+        # kill never leaves an issue file that its row does not describe.
+        staged = [_stage(json_path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"),
+                  _stage(md_path, markdown)]
         roles = {plan.lede.id: "lede"} if plan.lede else {}
         for section in plan.sections:
             for story in section:
@@ -240,6 +244,8 @@ class Drafter:
         self.records.save_issue(day=day, title=draft.title, path=str(md_path), window=window,
                                 content_hash=hashlib.sha256(markdown.encode()).hexdigest(),
                                 verified=report.ok, summary=summary, stories=stories, plan=plan, roles=roles)
+        for tmp, final in staged:
+            tmp.replace(final)
         return DraftResult(day=day, markdown_path=md_path, json_path=json_path, draft=draft, plan=plan,
                            report=report, counts=counts, seconds=timings, run=run)
 
@@ -291,7 +297,8 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
     return replace(draft, lede=lede, sections=tuple(sections), clocks=clocks), removed
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _stage(path: Path, text: str) -> tuple[Path, Path]:
+    """Write ``text`` next to ``path`` under a temporary name; (temporary, final)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    return tmp, path
