@@ -12,17 +12,16 @@ import json
 import re
 import socket
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
 import pytest
+from fakes.feeds import FeedServer
 
 from lll.clock import frozen_at
 from lll.draft import Drafter
@@ -534,39 +533,6 @@ def test_an_english_hacker_news_item_is_not_rejected_as_a_foreign_language() -> 
 
 
 # -- the ledger across days, through Drafter on a real workspace -----------------------------------
-
-
-class FeedServer:
-    """Feeds on 127.0.0.1, whose bodies a test replaces between days."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, bytes] = {}
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                body = owner.bodies.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @dataclass(frozen=True)

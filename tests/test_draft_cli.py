@@ -13,17 +13,16 @@ import json
 import re
 import socket
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
+from fakes.feeds import FeedServer
 from click.testing import CliRunner, Result
 
 import lll.demo.run as demo_run
@@ -406,32 +405,8 @@ def test_redrafting_a_day_replaces_it_byte_for_byte(demo: Demo) -> None:
 # -- small workspaces, driven through the CLI ------------------------------------------------------
 
 
-class FeedServer:
-    """Feeds on 127.0.0.1 that a test sets and changes."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, bytes] = {}
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                body = owner.bodies.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+class DraftFeeds(FeedServer):
+    """Feeds on 127.0.0.1 that a test sets and changes, written from plain dicts."""
 
     def feed(self, path: str, title: str, posts: Sequence[dict[str, str]]) -> str:
         self.bodies[path] = rss(title, posts)
@@ -439,14 +414,12 @@ class FeedServer:
 
 
 @pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    server.thread.start()
+def feeds() -> Iterator[DraftFeeds]:
+    server = DraftFeeds()
     try:
         yield server
     finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
+        server.stop()
 
 
 def rss(title: str, posts: Sequence[dict[str, str]]) -> bytes:
@@ -500,7 +473,7 @@ SPRINT = {"title": "AgentBeats Sprint 3", "link": "https://rdi.example.edu/weekl
                   "day, and every track has its own leaderboard.</p>"}
 
 
-def test_lll_draft_honours_lll_now_and_prints_a_summary(feeds: FeedServer, tmp_path: Path) -> None:
+def test_lll_draft_honours_lll_now_and_prints_a_summary(feeds: DraftFeeds, tmp_path: Path) -> None:
     root = new_workspace(tmp_path / "ws", [(feeds.feed("/lab.xml", "Lab News", [GLASSWING, GLM, ADVISOR]),
                                             "Anthropic News"),
                                            (feeds.feed("/weekly.xml", "Weekly", [SPRINT]), "Agentic AI Weekly")])
@@ -520,7 +493,7 @@ def test_lll_draft_honours_lll_now_and_prints_a_summary(feeds: FeedServer, tmp_p
     assert [(c["due"], c["phrase"]) for c in clocks] == [("2026-04-13", "on April 13")]
 
 
-def test_lll_draft_uses_items_first_seen_since_the_previous_issue(feeds: FeedServer, tmp_path: Path) -> None:
+def test_lll_draft_uses_items_first_seen_since_the_previous_issue(feeds: DraftFeeds, tmp_path: Path) -> None:
     old = {**GLM, "day": "2026-04-01"}
     url = feeds.feed("/lab.xml", "Lab News", [old])
     root = new_workspace(tmp_path / "ws", [(url, "Lab News")])
@@ -539,7 +512,7 @@ def test_lll_draft_uses_items_first_seen_since_the_previous_issue(feeds: FeedSer
     assert "Glasswing" not in (root / "issues" / "2026-04-11.md").read_text(encoding="utf-8")
 
 
-def test_drafting_a_date_twice_replaces_the_issue_without_duplicating_rows(feeds: FeedServer,
+def test_drafting_a_date_twice_replaces_the_issue_without_duplicating_rows(feeds: DraftFeeds,
                                                                            tmp_path: Path) -> None:
     root = new_workspace(tmp_path / "ws", [(feeds.feed("/lab.xml", "Lab News", [GLASSWING, GLM, ADVISOR]),
                                             "Anthropic News"),
@@ -552,7 +525,7 @@ def test_drafting_a_date_twice_replaces_the_issue_without_duplicating_rows(feeds
     assert table_counts(root / "lll.db") == counts
 
 
-def test_two_fresh_workspaces_built_the_same_way_draft_the_same_bytes(feeds: FeedServer, tmp_path: Path) -> None:
+def test_two_fresh_workspaces_built_the_same_way_draft_the_same_bytes(feeds: DraftFeeds, tmp_path: Path) -> None:
     lab = feeds.feed("/lab.xml", "Lab News", [GLASSWING, GLM, ADVISOR])
     weekly = feeds.feed("/weekly.xml", "Weekly", [SPRINT])
     outputs = []
@@ -565,7 +538,7 @@ def test_two_fresh_workspaces_built_the_same_way_draft_the_same_bytes(feeds: Fee
     assert outputs[0][1] == outputs[1][1]   # the same, once database ids are read as (source, guid)
 
 
-def test_a_day_with_one_story_is_a_short_issue_that_says_so(feeds: FeedServer, tmp_path: Path) -> None:
+def test_a_day_with_one_story_is_a_short_issue_that_says_so(feeds: DraftFeeds, tmp_path: Path) -> None:
     root = new_workspace(tmp_path / "ws", [(feeds.feed("/lab.xml", "Lab News", [GLASSWING]), "Anthropic News")])
     result = fetch_and_draft(root, "2026-04-10T20:00:00Z")
     assert "1 told" in result.stdout
@@ -595,7 +568,7 @@ BAD = [
 ]
 
 
-def test_bad_items_are_left_out_with_reasons_and_never_crash_the_draft(feeds: FeedServer, tmp_path: Path) -> None:
+def test_bad_items_are_left_out_with_reasons_and_never_crash_the_draft(feeds: DraftFeeds, tmp_path: Path) -> None:
     lab = feeds.feed("/lab.xml", "Lab News", [GLASSWING, ADVISOR, SPRINT, *BAD])
     mirror = feeds.feed("/mirror.xml", "Mirror", [{**GLM, "guid": "dup-1"}])
     root = new_workspace(tmp_path / "ws", [(lab, "Lab News"), (mirror, "Mirror")])
@@ -615,7 +588,7 @@ def test_bad_items_are_left_out_with_reasons_and_never_crash_the_draft(feeds: Fe
     lll("verify", str(root / "issues" / "2026-04-10.md"), workspace=root)
 
 
-def test_a_chinese_item_is_left_out_not_silently_told(feeds: FeedServer, tmp_path: Path) -> None:
+def test_a_chinese_item_is_left_out_not_silently_told(feeds: DraftFeeds, tmp_path: Path) -> None:
     """A Chinese item passes the language check (no spaces between words), is planned as a story,
     marked told in the JSON, and then vanishes: the writer finds no sentence of 4 words in it."""
     chinese = {"title": "新模型发布", "link": "https://zh.example.com/p/1",
