@@ -410,6 +410,29 @@ def test_hacker_news_stories_are_told_by_their_title_and_discussion() -> None:
             'Zig", with 1,234 points and 87 comments on Hacker News.') in markdown
 
 
+PODCAST_NOTES = ("Nathan talks with Priya Raman about eval debt. They cover why public benchmarks "
+                 "now age in months.")
+PODCAST_TRANSCRIPT = ("Nathan Labenz: Welcome back to The Cognitive Revolution. Today I'm talking with "
+                      "Priya Raman.\n\nPriya Raman: Thanks, Nathan. Happy to be here.")
+
+
+@pytest.mark.parametrize("notes", [PODCAST_NOTES, ""])
+def test_a_podcast_is_told_from_its_show_notes_and_never_by_speaker_labels(notes: str) -> None:
+    text = f"{notes}\n\nTranscript:\n\n{PODCAST_TRANSCRIPT}" if notes else PODCAST_TRANSCRIPT
+    story = make_story(1, 3.0, source="The Cognitive Revolution", kind="podcast", title="Eval debt",
+                       text=text, url="https://cr.example.com/eval-debt")
+    stories = [story, make_story(2, 2.0), make_story(3, 1.5)]
+    markdown = render_markdown(writer().write(plan(stories)))
+    paragraph = next(line for line in markdown.splitlines() if "cr.example.com" in line and "discussed" in line)
+    assert "Nathan Labenz:" not in paragraph and "Transcript:" not in paragraph
+    if notes:
+        assert "Nathan talks with Priya Raman about eval debt." in paragraph
+        assert "Welcome back" not in paragraph
+    else:
+        assert "Welcome back to The Cognitive Revolution." in paragraph
+    assert verify(markdown, stories).ok, verify(markdown, stories).lines()
+
+
 def test_an_update_opens_with_a_callback_to_the_issue_that_told_it() -> None:
     told = LedgerEntry(id="s-glm", title="GLM-5.1 preview", text="x", urls=frozenset(), item_ids=frozenset({7}),
                        first_day="2026-04-08", told_in="2026-04-08")

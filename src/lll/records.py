@@ -77,6 +77,10 @@ class ParsedItem:
     text_origin: str = "feed"  # feed | article | transcript
 
 
+# A podcast item's text is its show notes, then this line, then the transcript ("Speaker: words").
+TRANSCRIPT_HEADING = "Transcript:"
+
+
 @dataclass(frozen=True)
 class ParsedFeed:
     """A parsed feed: its own metadata, its items, and a note when it was ill-formed."""

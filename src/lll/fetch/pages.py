@@ -12,7 +12,7 @@ from lll.parse.extract import extract_article
 from lll.parse.feeds import with_fulltext
 from lll.parse.transcript import transcript_to_text
 from lll.store import Store
-from lll.records import ParsedItem
+from lll.records import TRANSCRIPT_HEADING, ParsedItem
 from lll.urls import canonical_url
 
 RETRY_FAILED_AFTER = timedelta(hours=20)
@@ -34,7 +34,7 @@ class PageFetcher:
             text, _raw = await self._text(item.transcript_url, transcript=True, hint=item.transcript_type)
             if text:
                 notes = item.text.strip()
-                body = f"{notes}\n\nTranscript:\n\n{text}" if notes else text
+                body = f"{notes}\n\n{TRANSCRIPT_HEADING}\n\n{text}" if notes else text
                 return with_fulltext(item, body, item.raw, origin="transcript")
             return item
         text, raw = await self._text(item.url, transcript=False)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from lll.records import TRANSCRIPT_HEADING
 from lll.stories.model import Story
 from lll.stories.units import StoryUnit
 from lll.text import long_date, sentence_spans, words
@@ -15,6 +16,7 @@ from lll.write.model import Citation, ClockEntry, Draft, Paragraph, Section, Sen
 from lll.write.plan import DueClock, Plan, PlannedClock
 
 MAX_STORY_WORDS = 110
+SPEAKER = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}: ")
 MAX_LEDE_WORDS = 25
 SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
 VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a paper", "hn": "pointed to",
@@ -102,11 +104,25 @@ def section_of(paragraphs: tuple[Paragraph, ...]) -> Section:
 
 
 def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
-    """Spans (in the item's text) of the unit's sentences, minus a leading copy of its title."""
+    """Spans (in the item's text) of the unit's sentences, minus a leading copy of its title.
+
+    A podcast episode is told from its show notes; its transcript is quoted only when the
+    episode has no notes, and then without the speakers' labels.
+    """
     spans = [(unit.start + s, unit.start + e) for s, e in sentence_spans(unit.text)]
     text = unit.item.text
-    out = []
+    podcast = unit.item.source_kind == "podcast"
+    transcript = text.find(f"\n{TRANSCRIPT_HEADING}\n") if podcast else -1
+    out: list[tuple[int, int]] = []
     for s, e in spans:
+        if 0 <= transcript < e:
+            if out:
+                break
+            if text[s:e].strip() == TRANSCRIPT_HEADING:
+                continue
+        label = SPEAKER.match(text, s, e) if podcast else None
+        if label:
+            s = label.end()
         sentence = text[s:e]
         if unit.title and sentence.startswith(unit.title):
             after = sentence[len(unit.title):]
