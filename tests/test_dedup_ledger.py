@@ -684,8 +684,8 @@ def test_an_update_is_told_with_a_callback_to_the_earlier_issue(three_days: Thre
     assert update["previous"] == {"id": launch_story_id(three_days), "told_in": "2026-04-08"}
     paragraph = next(line for line in three_days.markdown["2026-04-10"].splitlines()
                      if "5,000 teams are now using it" in line)
-    assert paragraph.startswith("Following up on the story discussed here on [April 8](2026-04-08.md): "
-                                "[Harbor Blog](https://harbor.example.com/blog/cli-cloud-runner) reported:")
+    assert re.match(r'Following up on (?:"[^"]+", |the story )discussed here on \[April 8\]\(2026-04-08\.md\): '
+                    r"\[Harbor Blog\]\(https://harbor\.example\.com/blog/cli-cloud-runner\) reported:", paragraph), paragraph
 
 
 def test_no_story_is_told_as_new_twice(three_days: ThreeDays) -> None:

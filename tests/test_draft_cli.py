@@ -263,13 +263,17 @@ def test_the_reference_day_has_every_part_of_the_spec(demo: Demo) -> None:
 
 def test_the_reference_day_calls_back_to_earlier_issues(demo: Demo) -> None:
     markdown = demo.md("2026-04-10")
-    callbacks = re.findall(r"Following up on the story discussed here on \[(April \d+)\]\((2026-04-\d\d)\.md\):", markdown)
+    callbacks = re.findall(r'Following up on (?:"[^"\n]+", |the story )discussed here on \[(April \d+)\]\((2026-04-\d\d)\.md\):',
+                           markdown)
     assert callbacks and all(day in ("2026-04-08", "2026-04-09") and label == f"April {int(day[-2:])}"
                              for label, day in callbacks), callbacks
     updates = [s for s in demo.data("2026-04-10")["stories"] if s["status"] == "update" and s["told"]]
     assert updates and all(s["previous"]["told_in"] in ("2026-04-08", "2026-04-09") for s in updates)
     # the Sprint 3 date first seen on April 8 comes back as a running clock, pointing at where it began
     assert "launches on April 13. (First flagged here on [April 8](2026-04-08.md).)" in markdown
+    # a callback names the earlier story the way the earlier issue wrote it
+    named = re.findall(r'Following up on "([^"\n]+)", discussed here on \[April \d+\]\((2026-04-\d\d)\.md\)', markdown)
+    assert named and all(title in demo.md(day) for title, day in named), named
 
 
 def test_provenance_spans_are_the_items_own_words(demo: Demo) -> None:

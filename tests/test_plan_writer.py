@@ -25,7 +25,8 @@ from lll.stories.units import ItemView, StoryUnit, split_item
 from lll.urls import canonical_url
 from lll.verify.claims import Evidence
 from lll.verify.verifier import VerifyReport, check_structure, verify_markdown
-from lll.write.offline import MAX_LEDE_WORDS, SMALL_WORDS, TEMPLATE_WORDS, OfflineWriter, short_title, title_case
+from lll.write.offline import (MAX_LEDE_WORDS, SMALL_WORDS, TEMPLATE_WORDS, OfflineWriter, short_title, title_case,
+                               told_as)
 from lll.write.plan import ClockFinding, DueClock, Plan, PlanSettings, plan_issue
 from lll.write.provenance import issue_json
 from lll.write.render import render_markdown
@@ -441,10 +442,31 @@ def test_an_update_opens_with_a_callback_to_the_issue_that_told_it() -> None:
     text = next(p.markdown for s in paragraph for p in s.paragraphs if p.story_id == "s-001")
     assert text.startswith("Following up on the story discussed here on [April 8](2026-04-08.md): "
                            "[Z.ai Blog](https://zai-blog.example.com/p/1) reported:")
+    # with the earlier issue at hand, the callback names the story the way that issue wrote it
+    earlier = {"2026-04-08": "## Glm-5.1 Ships\n\n### GLM-5.1 Preview Is Live for Subscribers\n"}
+    named = OfflineWriter("Large Language Letters", ("ai",), lambda day: f"{day}.md", earlier=earlier.get)
+    titled = replace(update, previous=replace(told, title="GLM-5.1 preview is live for subscribers."))
+    sections = named.write(plan([make_story(0, 9.0), titled, make_story(4, 5.0)])).sections
+    text = next(p.markdown for s in sections for p in s.paragraphs if p.story_id == "s-001")
+    assert text.startswith('Following up on "GLM-5.1 Preview Is Live for Subscribers", discussed here on '
+                           '[April 8](2026-04-08.md): ')
     untold = replace(told, told_in=None)
     quiet = writer().write(plan([make_story(0, 9.0), replace(update, previous=untold), make_story(4, 5.0)]))
     text = next(p.markdown for s in quiet.sections for p in s.paragraphs if p.story_id == "s-001")
     assert not text.startswith("Following up")
+
+
+@pytest.mark.parametrize(("title", "earlier", "expected"), [
+    ("vLLM 0.19.0 is out.", "### vLLM 0.19.0 Is Out\n", "vLLM 0.19.0 Is Out"),
+    ("Separating the brain from the hands: how agents run", "## Separating the Brain from the Hands, and More",
+     "Separating the Brain from the Hands"),
+    ("Eval Debt: why suites rot", "## Eval Debt\n", ""),            # two words are too few to name a story
+    ("A story the earlier issue never told", "## Something else\n", ""),
+    ("Across two lines of text", "Across two\nlines of text", ""),
+])
+def test_a_callback_names_the_story_only_in_words_the_earlier_issue_used(title: str, earlier: str,
+                                                                          expected: str) -> None:
+    assert told_as(title, earlier) == expected
 
 
 def test_the_watch_list_heading_spells_out_its_count() -> None:

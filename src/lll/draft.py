@@ -182,7 +182,12 @@ class Drafter:
                           (iso(window_start), iso(window_end)), timings, day_stories.embedder, run)
 
     def offline_writer(self) -> OfflineWriter:
-        return OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags, self.issue_url)
+        return OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags, self.issue_url,
+                             earlier=self.earlier_issue)
+
+    def earlier_issue(self, day: str) -> str:
+        path = self.letter.workspace.issues_dir / f"{day}.md"
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
 
     def llm_writer(self, day: str, offline: OfflineWriter) -> LLMWriter | None:
         """The LLM writer when a model is set (None otherwise); raises ``ModelSetupError``

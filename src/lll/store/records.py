@@ -68,7 +68,8 @@ class Records:
     def ledger(self, day: str, horizon_days: int = 30) -> list[LedgerEntry]:
         """Stories seen on the ``horizon_days`` before ``day`` (never on ``day`` itself)."""
         since = (date.fromisoformat(day) - timedelta(days=horizon_days)).isoformat()
-        query = (sa.select(t.story_units, t.items.c.text.label("item_text"), t.stories.c.first_day)
+        query = (sa.select(t.story_units, t.items.c.text.label("item_text"), t.stories.c.first_day,
+                           t.stories.c.title.label("story_title"))
                  .join(t.items, t.items.c.id == t.story_units.c.item_id)
                  .join(t.stories, t.stories.c.id == t.story_units.c.story_id)
                  .where(t.story_units.c.day < day, t.story_units.c.day >= since)
@@ -89,7 +90,7 @@ class Records:
                 mean = np.mean(vectors, axis=0)
                 vector = (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
             entries.append(LedgerEntry(
-                id=story_id, title=units[0].title,
+                id=story_id, title=units[0].story_title or units[0].title,
                 text="\n".join(u.item_text[u.span_start:u.span_end] for u in units)[:20000],
                 urls=frozenset(url for u in units for url in json.loads(u.urls)),
                 item_ids=frozenset(u.item_id for u in units), first_day=units[0].first_day,

@@ -28,6 +28,24 @@ TEMPLATE_WORDS = frozenset(
 )
 
 IssueLink = Callable[[str], str]
+EarlierIssue = Callable[[str], str]  # an issue date → that issue's Markdown ("" when there is none)
+
+
+def told_as(title: str, earlier: str) -> str:
+    """How an earlier issue wrote a story's title (its words, its case), or "" when it did not."""
+    if not earlier:
+        return ""
+    folded = earlier.casefold()
+    head = title.split(": ", 1)[0]
+    tokens = (head if words(head) >= 3 else title).split()
+    for n in range(min(len(tokens), 10), 2, -1):  # the whole title, then shorter heads of it (headings shorten titles)
+        core = " ".join(tokens[:n]).rstrip(".!?:;,—–-").strip()
+        if n < len(tokens) and core.split()[-1].casefold() in SMALL_WORDS:
+            continue
+        at = folded.find(core.casefold())
+        if at >= 0 and "\n" not in earlier[at:at + len(core)]:
+            return earlier[at:at + len(core)]
+    return ""
 
 
 def title_case(text: str) -> str:
@@ -158,10 +176,12 @@ class OfflineWriter:
 
     name = "offline"
 
-    def __init__(self, newsletter_name: str, tags: tuple[str, ...], issue_link: IssueLink) -> None:
+    def __init__(self, newsletter_name: str, tags: tuple[str, ...], issue_link: IssueLink,
+                 earlier: EarlierIssue | None = None) -> None:
         self.newsletter_name = newsletter_name
         self.tags = tags
         self.issue_link = issue_link
+        self.earlier = earlier or (lambda _day: "")
 
     def write(self, plan: Plan) -> Draft:
         y, m, d = plan.date.split("-")
@@ -210,7 +230,9 @@ class OfflineWriter:
         previous = story.previous
         if story.status == "update" and previous is not None and previous.told_in:
             link = self.issue_link(previous.told_in)
-            parts.append(Sentence(f"Following up on the story discussed here on "
+            subject = told_as(previous.title, self.earlier(previous.told_in))
+            subject = f'"{subject}", ' if subject else "the story "
+            parts.append(Sentence(f"Following up on {subject}discussed here on "
                                   f"[{long_date(previous.told_in)}]({link}):",
                                   citations=(Citation(url=link, source=self.newsletter_name,
                                                       issue_date=previous.told_in),), role="callback"))
