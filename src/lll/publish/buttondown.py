@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lll.publish.http import Api, Response
-from lll.publish.ledger import Gone, RemoteObject, Unclear, publish_once
-from lll.publish.model import PublishableIssue, Receipt
-from lll.publish.registry import PublishContext
-from lll.publish.settings import http_target
+from lll.publish.http import ApiPublisher, Response
+from lll.publish.ledger import Gone, RemoteObject, Unclear
+from lll.publish.model import PublishableIssue
 from lll.errors import PublishError
 
 API_VERSION = "2026-04-01"
@@ -41,26 +39,17 @@ def slug_for(issue: PublishableIssue) -> str:
     return f"lll-{issue.date}"
 
 
-class ButtondownPublisher:
+class ButtondownPublisher(ApiPublisher):
     name = "buttondown"
     supports_public = False
     public = False
 
-    def __init__(self, ctx: PublishContext) -> None:
-        self.ctx = ctx
-        target = http_target("buttondown", ctx.env, ctx.secrets)
-        key = target.key
-        self.api = Api("buttondown", target.base_url, auth=lambda: {"Authorization": f"Token {key}"},
-                       settings=ctx.config.publish, key_variable=target.key_variable, explain=explain,
-                       label="Buttondown", headers={"X-API-Version": API_VERSION}, sleep=ctx.sleep,
-                       redact=ctx.secrets.redact)
+    label = "Buttondown"
+    extra_headers = {"X-API-Version": API_VERSION}
+    explain = staticmethod(explain)
 
-    def publish(self, issue: PublishableIssue, *, dry_run: bool) -> Receipt:
-        try:
-            return publish_once(self.ctx.slot, issue, self, dry_run=dry_run,
-                                attempts=self.ctx.config.publish.retries + 1)
-        finally:
-            self.api.close()
+    def auth(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Token {key}"}
 
     def fields(self, issue: PublishableIssue) -> dict[str, Any]:
         fields: dict[str, Any] = {"subject": issue.title, "body": issue.body_markdown, "status": DRAFT,

@@ -21,11 +21,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from lll.publish.http import Api, Response
-from lll.publish.ledger import Gone, RemoteObject, Unclear, publish_once
-from lll.publish.model import PublishableIssue, Receipt, devto_tags
+from lll.publish.http import ApiPublisher, Response
+from lll.publish.ledger import Gone, RemoteObject, Unclear
+from lll.publish.model import PublishableIssue, devto_tags
 from lll.publish.registry import PublishContext
-from lll.publish.settings import http_target
 
 ACCEPT_V1 = "application/vnd.forem.api-v1+json"
 PER_PAGE = 1000
@@ -61,26 +60,20 @@ def _tags(item: dict[str, Any]) -> list[str]:
     return sorted(t.strip() for t in str(value).split(",") if t.strip())
 
 
-class DevtoPublisher:
+class DevtoPublisher(ApiPublisher):
     name = "devto"
+    label = "DEV"
     supports_public = True
+    extra_headers = {"Accept": ACCEPT_V1}
+    explain = staticmethod(explain)
 
     def __init__(self, ctx: PublishContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.public = ctx.public
-        target = http_target("devto", ctx.env, ctx.secrets)
-        key = target.key
-        self.api = Api("devto", target.base_url, auth=lambda: {"api-key": key}, settings=ctx.config.publish,
-                       key_variable=target.key_variable, explain=explain, label="DEV",
-                       headers={"Accept": ACCEPT_V1}, sleep=ctx.sleep, redact=ctx.secrets.redact)
         self._last_write: float | None = None
 
-    def publish(self, issue: PublishableIssue, *, dry_run: bool) -> Receipt:
-        try:
-            return publish_once(self.ctx.slot, issue, self, dry_run=dry_run,
-                                attempts=self.ctx.config.publish.retries + 1)
-        finally:
-            self.api.close()
+    def auth(self, key: str) -> dict[str, str]:
+        return {"api-key": key}
 
     # -- RemoteOps -------------------------------------------------------------------------
 

@@ -21,11 +21,9 @@ import time
 from typing import Any
 
 from lll.errors import PublishError, PublishSettingsError
-from lll.publish.http import Api, Response
-from lll.publish.ledger import Gone, RemoteObject, publish_once
-from lll.publish.model import PublishableIssue, Receipt
-from lll.publish.registry import PublishContext
-from lll.publish.settings import http_target
+from lll.publish.http import ApiPublisher, Response
+from lll.publish.ledger import Gone, RemoteObject
+from lll.publish.model import PublishableIssue
 
 ACCEPT_VERSION = "v5.0"
 TOKEN_LIFETIME = 300
@@ -74,28 +72,23 @@ def admin_root(url: str) -> str:
     return url if url.endswith("/ghost/api/admin") else f"{url}/ghost/api/admin"
 
 
-class GhostPublisher:
+class GhostPublisher(ApiPublisher):
     name = "ghost"
     supports_public = False
     public = False
 
-    def __init__(self, ctx: PublishContext) -> None:
-        self.ctx = ctx
-        target = http_target("ghost", ctx.env, ctx.secrets)
-        key = target.key
-        admin_token(key)  # a malformed key fails here, before anything is sent
-        self.api = Api("ghost", admin_root(target.base_url),
-                       auth=lambda: {"Authorization": f"Ghost {admin_token(key)}"},
-                       settings=ctx.config.publish, key_variable=target.key_variable, explain=explain,
-                       label="Ghost", headers={"Accept-Version": ACCEPT_VERSION}, sleep=ctx.sleep,
-                       redact=ctx.secrets.redact)
+    label = "Ghost"
+    extra_headers = {"Accept-Version": ACCEPT_VERSION}
+    explain = staticmethod(explain)
 
-    def publish(self, issue: PublishableIssue, *, dry_run: bool) -> Receipt:
-        try:
-            return publish_once(self.ctx.slot, issue, self, dry_run=dry_run,
-                                attempts=self.ctx.config.publish.retries + 1)
-        finally:
-            self.api.close()
+    def check_key(self, key: str) -> None:
+        admin_token(key)  # a malformed key fails here, before anything is sent
+
+    def api_root(self, base_url: str) -> str:
+        return admin_root(base_url)
+
+    def auth(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Ghost {admin_token(key)}"}  # a fresh token for every request
 
     def post(self, issue: PublishableIssue) -> dict[str, Any]:
         post: dict[str, Any] = {

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,7 +29,12 @@ import httpx
 from lll.config import USER_AGENT, PublishSettings
 from lll.errors import PublishError
 from lll.fetch.http import retry_after_seconds
-from lll.publish.ledger import Unclear
+from lll.publish.ledger import Unclear, publish_once
+from lll.publish.model import PublishableIssue, Receipt
+from lll.publish.settings import http_target
+
+if TYPE_CHECKING:
+    from lll.publish.registry import PublishContext
 
 log = logging.getLogger("lll.publish")
 IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD"})
@@ -167,3 +172,44 @@ def _response(raw: httpx.Response) -> Response:
         except ValueError:
             data = None
     return Response(raw.status_code, data, text, {k.lower(): v for k, v in raw.headers.items()})
+
+
+class ApiPublisher:
+    """What the HTTP targets share: an ``Api`` built from the target's settings, and a publish
+    that goes through the publication ledger and closes the connection whatever happens.
+
+    A subclass sets ``name`` and ``label`` and implements ``auth`` (the headers for one request,
+    from the key), ``explain`` and the ledger's remote operations (``find``, ``create``, ...)."""
+
+    name: str
+    label: str
+    extra_headers: Mapping[str, str] = {}
+
+    def __init__(self, ctx: PublishContext) -> None:
+        self.ctx = ctx
+        target = http_target(self.name, ctx.env, ctx.secrets)
+        key = target.key
+        self.check_key(key)
+        self.api = Api(self.name, self.api_root(target.base_url), auth=lambda: self.auth(key),
+                       settings=ctx.config.publish, key_variable=target.key_variable, explain=self.explain,
+                       label=self.label, headers=self.extra_headers, sleep=ctx.sleep, redact=ctx.secrets.redact)
+
+    def check_key(self, key: str) -> None:
+        """Refuse a malformed key before anything is sent (nothing to check by default)."""
+
+    def api_root(self, base_url: str) -> str:
+        return base_url
+
+    def auth(self, key: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    @staticmethod
+    def explain(response: Response) -> str:
+        raise NotImplementedError
+
+    def publish(self, issue: PublishableIssue, *, dry_run: bool) -> Receipt:
+        try:
+            return publish_once(self.ctx.slot, issue, self, dry_run=dry_run,
+                                attempts=self.ctx.config.publish.retries + 1)
+        finally:
+            self.api.close()
