@@ -85,7 +85,7 @@ def run_backtest(corpus: Path, first: str, last: str, workspace: Path,
             server.day = day
             with frozen_at(end_of_day(day)):
                 t0 = time.perf_counter()
-                fetched = letter.fetch(policy="loopback")
+                fetched = letter.fetch(policy="sealed")  # loopback only, no DNS
                 t1 = time.perf_counter()
                 try:
                     drafted = drafter.draft(day)
