@@ -10,7 +10,7 @@ What it does:
 1. runs ``lll --workspace TMP backtest CORPUS --from D1 --to D2`` as a subprocess (the command as a
    user types it), timing the whole process;
 2. reads the report it wrote (``backtest/report.md``) and the workspace database, and prints the
-   figures the issue asks for: seconds per day (mean, median, slowest), verification failures
+   figures the issue asks for: seconds per day (min, median, max), verification failures
    (target 0), stories told as new twice (target 0), callbacks, clocks opened and revisited;
 3. renders ``backtest/report.html`` to ``docs/backtest-report.png`` with Debian's ``chromium``
    (headless) when it is installed — the picture the README shows.
@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from lll.backtest import STAGES
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "replay-2026-05"
@@ -100,7 +102,7 @@ def screenshot(html: Path, png: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="lll-chromium-") as profile:
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
-               "--hide-scrollbars", f"--screenshot={png}", "--window-size=1200,1600", html.as_uri()]
+               "--hide-scrollbars", f"--screenshot={png}", "--window-size=1200,2400", html.as_uri()]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if result.returncode != 0 or not png.exists():
         return f"chromium failed ({result.returncode}): {result.stderr.strip()[-300:]}"
@@ -128,19 +130,21 @@ def main() -> int:
         print(f"lll backtest exited {code} without a report", file=sys.stderr)
         return 1
     rows = day_rows(report_md)
-    per_day = [float(r["fetch s"]) + float(r["draft s"]) for r in rows]
+    per_day = [float(r["total s"]) for r in rows]
     printed = totals_from(output)
     db = database_figures(workspace / "lll.db")
-    slowest = max(rows, key=lambda r: float(r["fetch s"]) + float(r["draft s"])) if rows else None
+    slowest = max(rows, key=lambda r: float(r["total s"])) if rows else None
     figures = [
         ("command", f"lll backtest {args.corpus.name} --from {args.first} --to {args.last}"),
         ("exit status", str(code)),
         ("days drafted", f"{len(rows)} (not drafted: {printed.get('days not drafted', '?')})"),
         ("wall clock, whole command", f"{wall:.1f} s"),
-        ("seconds per day (fetch + draft)",
-         f"mean {statistics.mean(per_day):.2f}, median {statistics.median(per_day):.2f}, "
-         f"slowest {max(per_day):.2f} ({slowest['day'] if slowest else '-'})" if per_day else "-"),
-        ("fetch / draft seconds, total", f"{printed.get('fetch seconds', '?')} / {printed.get('draft seconds', '?')}"),
+        ("seconds per day (all stages)",
+         f"min {min(per_day):.2f}, median {statistics.median(per_day):.2f}, mean {statistics.mean(per_day):.2f}, "
+         f"max {max(per_day):.2f} ({slowest['day'] if slowest else '-'})" if per_day else "-"),
+        ("seconds, total (fetch / understand / write / verify / publish)",
+         f"{printed.get('total seconds', '?')} ({' / '.join(printed.get(f'{s} seconds', '?') for s in STAGES)})"),
+        ("model cost, US$", printed.get("model cost usd", "?")),
         ("new items", printed.get("new items", "?")),
         ("stories told", printed.get("told", "?")),
         ("verification failures (target 0)", printed.get("verification failures", "?")),

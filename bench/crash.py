@@ -43,7 +43,7 @@ Then ``lll publish DATE --to devto`` against the fake DEV server of the publishi
 (``tests/fakes/forem.py``), killed after a random delay or right after the server received the
 create: after the rerun there must be exactly one DEV article and one ``publications`` row naming
 it (``publish_trials``; skipped, saying so, where ``lll publish`` does not exist). Last, two
-``lll run`` at once on one workspace (the second must exit 2 saying the workspace is busy, or run
+``lll run`` at once on one workspace (the second must exit 75 saying the workspace is busy, or run
 after the first; never corrupt), and ``lll fetch`` started during ``lll run`` (it waits).
 """
 
@@ -73,6 +73,7 @@ from typing import Any
 from lll.clock import frozen_at
 from lll.demo.server import PLACEHOLDER, CorpusServer
 from lll.draft import Drafter, end_of_day
+from lll.errors import EX_TEMPFAIL
 from lll.newsletter import Newsletter
 from lll.workspace import Workspace
 
@@ -499,7 +500,7 @@ class LockTrial:
         a, b = self.codes
         if self.mode == "fetch-during-run":
             return "waited" if (a, b) == (0, 0) else "failed"
-        if sorted(self.codes) == [0, 2]:
+        if sorted(self.codes) == [0, EX_TEMPFAIL]:
             return "second exited busy"
         if self.codes == (0, 0):
             return "ran one after the other"
@@ -598,8 +599,8 @@ def lock_trials(h: Harness, n: int, rng: random.Random, hold: float = 3.0) -> li
         if mode == "fetch-during-run" and codes == (0, 0) and end_b < end_a:
             trial.problems.append("`lll fetch` finished before `lll run` released the lock")
         for code, err in zip(codes, (err_a, err_b), strict=True):
-            if code == 2 and "workspace is busy" not in err:
-                trial.problems.append(f"exit 2 without saying the workspace is busy: {err.strip()[:200]}")
+            if code == EX_TEMPFAIL and "workspace is busy" not in err:
+                trial.problems.append(f"exit 75 without saying the workspace is busy: {err.strip()[:200]}")
         if trial.outcome == "failed":
             trial.problems.append(f"exit codes {trial.codes}: {err_a.strip()[-200:]} | {err_b.strip()[-200:]}")
         trial.problems += database_problems(ws)

@@ -236,6 +236,21 @@ def test_broken_encoding_is_noted_in_the_health_row(workspace: Path, server: Loo
     assert "utf-8" in (row["last_error"] or "").lower(), row  # … and so must the health row
 
 
+def test_a_plain_feed_labelled_gzip_is_stored_and_the_health_row_says_so(workspace: Path,
+                                                                         server: LoopbackServer) -> None:
+    url = server.route("/plain.xml", Reply(200, GOOD.encode(), {"Content-Type": "application/rss+xml",
+                                                                "Content-Encoding": "gzip"}))
+    run_cli("sources", "add", url, "--name", "Mislabelled")
+    result = run_cli("fetch", env={"LLL_ALLOW_PRIVATE": "1"})
+    assert "1 ok, 0 failed; 3 new items" in result.stdout
+    row = health(workspace)["Mislabelled"]
+    assert row["last_status"] == "ok" and row["items"] == 3
+    expected = "Content-Encoding says gzip but the body is not gzip-encoded; used it as sent"
+    assert expected in (row["last_error"] or ""), row
+    attempt = query(workspace / "lll.db", "SELECT outcome, error FROM fetch_attempts")[0]
+    assert attempt["outcome"] == "ok" and expected in attempt["error"]
+
+
 def test_a_malformed_redirect_fails_only_its_own_source(workspace: Path, server: LoopbackServer) -> None:
     run_cli("sources", "add", server.route("/good.xml", feed_reply(GOOD)), "--name", "Good Feed")
     run_cli("sources", "add", server.route("/odd.xml", Reply(302, b"", {"Location": "http://127.0.0.1:99999/x"})),

@@ -90,6 +90,60 @@ def test_corrupt_gzip_fails_cleanly(server: LoopbackServer) -> None:
         get(url)
 
 
+JSON_FEED = b'\n  {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": []}\n'
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "br", "gzip, br"])
+@pytest.mark.parametrize("body", [FEED, b"\xef\xbb\xbf" + FEED, b"\r\n\t " + FEED, JSON_FEED, FEED[:200]],
+                         ids=["xml", "bom-xml", "whitespace-xml", "json", "short-xml"])
+def test_a_plain_document_labelled_compressed_is_used_as_sent_with_a_warning(
+        server: LoopbackServer, encoding: str, body: bytes) -> None:
+    """Real servers label plain bodies gzip; the body reads as a document, so it is kept."""
+    url = server.route("/feed.xml", Reply(200, body, {"Content-Type": "application/rss+xml",
+                                                      "Content-Encoding": encoding}))
+    fetched = get(url)
+    assert fetched.body == body
+    assert fetched.warnings and all("but the body is not" in w and "used it as sent" in w for w in fetched.warnings)
+    assert encoding.split(",")[-1].strip() in fetched.warnings[0]
+
+
+def test_a_plain_document_dripped_byte_by_byte_under_a_gzip_label_is_kept(server: LoopbackServer) -> None:
+    """The sniffing waits for enough bytes, however the body is cut into chunks."""
+    url = server.route("/drip.xml", lambda req: Stream(lambda: (FEED[i:i + 7] for i in range(0, len(FEED), 7)),
+                                                       headers={"Content-Encoding": "gzip"}))
+    fetched = get(url)
+    assert fetched.body == FEED and fetched.warnings
+
+
+@pytest.mark.parametrize("body", [b"hello, this is not gzip", b"<rss>\x00\x01\x02\x03" + b"\x07" * 600,
+                                  b"\x1f\x8b\x08" + b"<rss>" * 100],
+                         ids=["text-not-a-document", "control-bytes", "gzip-magic-then-garbage"])
+def test_what_does_not_read_as_a_document_is_still_a_corrupt_body(server: LoopbackServer, body: bytes) -> None:
+    url = server.route("/feed.xml", Reply(200, body, {"Content-Encoding": "gzip"}))
+    with pytest.raises(FetchError, match=r"corrupt gzip body"):
+        get(url)
+
+
+def test_a_real_gzip_body_is_decoded_and_carries_no_warning(server: LoopbackServer) -> None:
+    url = server.route("/feed.xml", Reply(200, gzip.compress(FEED), {"Content-Encoding": "gzip"}))
+    fetched = get(url)
+    assert fetched.body == FEED and fetched.warnings == ()
+
+
+def test_a_mislabelled_plain_body_is_still_capped(server: LoopbackServer) -> None:
+    """Used as sent does not mean unbounded: the cap holds for the raw body too."""
+    url = server.route("/endless.xml", lambda req: Stream(
+        lambda: iter(lambda: b"<item>" + b"x" * 65530, None), headers={"Content-Encoding": "gzip"}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match=r"over the 1,000,000-byte cap"):
+            get(url, fast_settings(max_bytes=1_000_000))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_000_000, peak
+
+
 def test_unknown_content_encoding_is_refused(server: LoopbackServer) -> None:
     url = server.route("/feed.xml", Reply(200, b"xxxx", {"Content-Encoding": "compress"}))
     with pytest.raises(FetchError, match=r"unsupported Content-Encoding 'compress'"):

@@ -4,7 +4,11 @@ static archive, ``lll publish``, errors, backtest — then every artifact of the
 for them: workspace files, the SQLite database (and its WAL), the issues, the archive, the
 backtest report, everything the processes wrote under HOME, their stdout and stderr (error
 messages and a debug traceback included), the requests the feed server received, what the
-fake DEV server received besides its ``api-key`` header, and the emails.
+fake DEV server received besides its ``api-key`` header, and the emails. A second backtest writes
+with models (a loopback OpenAI-protocol server, given ``OPENAI_API_KEY``) and publishes to the
+archive, so the model call log, the model answer cache, ``llm``'s own folder, the publication
+ledger and a report with a model cost are searched too; the model server must have received the
+key in its ``Authorization`` header and nowhere else.
 
 The keys are set the way the spec says they are given (``shared/spec/cli.md``: environment
 variables; SMTP as a URL). ``lll.toml`` has no setting for a key (``config.py``), so none is put
@@ -14,7 +18,10 @@ there.
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,7 +31,9 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from fakes.fixtures import PRICES_TOML
 from fakes.forem import FakeForem
+from fakes.openai_server import OpenAIServer, write_models_yaml
 from fakes.smtp import FakeSmtp
 
 from lll.cli import cli
@@ -40,6 +49,14 @@ SECRETS = {
     "LLL_UNSUBSCRIBE_SECRET": "sk-test-SECRET-unsubscribe-7a6b5c4d3e2f1a0b9c8d",
 }
 SMTP_PASSWORD = "sk-test-SECRET-smtp-4b3a2918f7e6d5c4"
+MODELS_TOML = """
+[models]
+cheap = "scripted-cheap"
+strong = "scripted-strong"
+timeout = 5.0
+retries = 1
+backoff = 0.01
+""" + PRICES_TOML
 DAYS = ("2026-04-08", "2026-04-09")
 
 
@@ -126,13 +143,29 @@ unsubscribe_url = "https://letters.example.org/unsubscribe/{token}"
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, bytes]]]:
     root = tmp_path_factory.mktemp("secrets")
-    ws, bt = root / "ws", root / "backtest-ws"
+    ws, bt, bt_llm = root / "ws", root / "backtest-ws", root / "backtest-llm-ws"
     lll = Run(root)
     corpus = corpus_root()
     devto_key = SECRETS["LLL_DEVTO_API_KEY"]
     with RecordingCorpus(corpus, DAYS[0]) as server, FakeForem({devto_key: 1}) as forem, \
-            FakeSmtp(login=("editor", SMTP_PASSWORD)) as smtp:
+            FakeSmtp(login=("editor", SMTP_PASSWORD)) as smtp, OpenAIServer() as models:
         lll.env.update(LLL_DEVTO_BASE_URL=f"{forem.base}/api", LLL_SMTP_URL=smtp.url)
+        llm_home = root / "home" / "llm"  # llm's own folder (LLM_USER_PATH): searched like the rest
+        yaml = write_models_yaml(llm_home, models.base, ["scripted-cheap", "scripted-strong"])
+        yaml.write_text(yaml.read_text(encoding="utf-8").replace(  # the key is OPENAI_API_KEY, as for OpenAI
+            "  supports_schema: true\n", "  supports_schema: true\n  api_key_name: openai\n"), encoding="utf-8")
+        lll.env.update(LLM_USER_PATH=str(llm_home))
+        model_auth: list[str] = []
+        model_calls: list[bytes] = []
+        answer = models.server.handler
+
+        def recording(path: str, headers: dict[str, str], body: dict) -> object:  # type: ignore[type-arg]
+            model_auth.append(headers.get("authorization", ""))
+            model_calls.append(path.encode() + json.dumps(body).encode()
+                               + repr({k: v for k, v in headers.items() if k != "authorization"}).encode())
+            return answer(path, headers, body)
+
+        models.server.handler = recording  # type: ignore[assignment]
         opml = root / "sources.opml"
         opml.write_bytes((corpus / "sources.opml").read_bytes().replace(PLACEHOLDER, server.base_url.encode()))
         lll.quick("--workspace", str(ws), "init", "--name", "Secret Letters")
@@ -158,6 +191,11 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tupl
         lll.quick("--workspace", str(root / "nowhere"), "fetch", expect=2)
         lll("--workspace", str(ws), "draft", "--date", "10-04-2026", expect=1, env={"LLL_DEBUG": "1"})
         lll("--workspace", str(bt), "backtest", str(corpus), "--from", DAYS[0], "--to", DAYS[1])
+        bt_llm.mkdir()  # a backtest that writes with models and publishes to the archive
+        (bt_llm / "lll.toml").write_text('[newsletter]\nname = "Secret Letters"\nbase_url = "https://letters.example.org"\n'
+                                         '[fetch]\nfulltext = "never"\n[publish]\ntargets = ["archive"]\n' + MODELS_TOML,
+                                         encoding="utf-8")
+        lll("--workspace", str(bt_llm), "backtest", str(corpus), "--from", DAYS[0], "--to", DAYS[0])
         requests = server.seen
         dev_calls = list(forem.calls)
         emails = [r.content for r in smtp.received]
@@ -169,6 +207,8 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tupl
     outputs += [(f"DEV call {c.method} {c.path}", c.path.encode() + repr(c.query).encode() + c.raw + repr(
         {k: v for k, v in c.headers.items() if k != "api-key"}).encode()) for c in dev_calls]
     outputs += [(f"email {i}", e) for i, e in enumerate(emails)]
+    assert model_calls and set(model_auth) == {f"Bearer {SECRETS['OPENAI_API_KEY']}"}  # the key was used …
+    outputs += [(f"model call {i}", c) for i, c in enumerate(model_calls)]  # … and sent nowhere else
     return root, outputs
 
 
@@ -182,6 +222,22 @@ def test_the_run_made_every_kind_of_artifact(artifacts: tuple[Path, list[tuple[s
         assert (root / path).is_file(), path
     text = b"\n".join(out for _, out in outputs)
     assert b"Broken Feed" in text and b"404" in text  # the failing source's error was printed
+    con = sqlite3.connect(root / "ws" / "lll.db")
+    try:  # the publication ledger is in the searched database
+        targets = {r[0] for r in con.execute("SELECT target FROM publications")}
+        assert {"devto", "email", "archive"} <= targets, targets
+    finally:
+        con.close()
+    con = sqlite3.connect(root / "backtest-llm-ws" / "lll.db")
+    try:  # the model call log and the answer cache are too
+        assert con.execute("SELECT count(*) FROM model_calls WHERE usd > 0").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM model_cache").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM publications WHERE target = 'archive'").fetchone()[0] == 1
+    finally:
+        con.close()
+    report = (root / "backtest-llm-ws" / "backtest" / "report.md").read_text(encoding="utf-8")
+    assert re.search(r"^- model cost usd: 0\.0*[1-9]", report, re.M), report[-800:]  # a report with a cost
+    assert (root / "backtest-llm-ws" / "archive" / f"{DAYS[0]}.html").is_file()
     assert b"Traceback" in text  # LLL_DEBUG=1 printed a traceback
     assert b"Error: " in text
 

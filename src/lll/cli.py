@@ -217,16 +217,21 @@ def _today() -> str:
               help="Spend at most this much on this draft (default: [models] budget_usd); "
                    "the offline writer finishes the issue at the cap.")
 @click.option("--offline", is_flag=True, help="Use the offline writer even when [models] is set.")
+@click.option("--force", is_flag=True,
+              help="Draft over an issues/DATE.md edited by hand (it is kept as DATE.md.bak-TIME).")
 @click.pass_context
 def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: str, budget_usd: float | None,
-          offline: bool) -> None:
-    """Draft the issue for a date from what is new since the previous issue."""
+          offline: bool, force: bool) -> None:
+    """Draft the issue for a date from what is new since the previous issue. An issues/DATE.md
+    edited by hand since LLL wrote it is kept (exit 1) unless --force."""
     from lll.draft import Drafter
     from lll.llm.setup import ModelChoice
 
     choice = ModelChoice(model=model, cheap=cheap, strong=strong, budget_usd=budget_usd, offline=offline)
     with _open(ctx) as letter, letter.lock("draft"):
-        result = Drafter(letter, models=choice).draft(day or _today())
+        result = Drafter(letter, models=choice).draft(day or _today(), force=force)
+    if result.backup is not None:
+        click.echo(f"Kept the hand-edited version as {result.backup}")
     click.echo(f"Wrote {result.markdown_path}")
     click.echo(f"Wrote {result.json_path}")
     click.echo(result.summary_line())
@@ -240,7 +245,8 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
 @click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
 @click.pass_context
 def run(ctx: click.Context, day: str | None) -> None:
-    """The daily job: fetch, then draft. Safe to run twice for a date (the draft is replaced, not doubled)."""
+    """The daily job: fetch, then draft, then publish. Safe to run twice for a date (the draft is
+    replaced, not doubled); an issues/DATE.md edited by hand is kept, not drafted over (exit 1)."""
     from lll.draft import Drafter
 
     with _open(ctx) as letter, letter.lock("run", wait=False):

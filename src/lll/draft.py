@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lll.clock import iso, now, parse_instant
-from lll.errors import LLLError, VerificationError
+from lll.errors import HandEditedError, LLLError, VerificationError
 from lll.llm.cache import StoreAnswers
 from lll.llm.setup import ModelChoice, open_session
 from lll.newsletter import Newsletter
@@ -30,7 +31,7 @@ from lll.stories.embed import Embedder, default_embedder
 from lll.stories.engine import build_stories
 from lll.stories.units import ItemView, StoryUnit
 from lll.records import Link
-from lll.store.records import Records
+from lll.store.records import IssueRow, Records
 from lll.verify.claims import strip_links
 from lll.verify.evidence import StoreResolver
 from lll.verify.verifier import VerifyReport, verify_markdown
@@ -43,6 +44,7 @@ from lll.write.llm_writer import LLMWriter, WriterRun
 from lll.write.provenance import issue_json, written_story_ids
 
 MAX_REPAIR_ROUNDS = 4
+WRITTEN_HASHES_KEPT = 20  # versions of a DATE.md that LLL remembers having written
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class DraftResult:
     counts: dict[str, int]
     seconds: dict[str, float]
     run: WriterRun | None = None  # what the LLM writer did and cost; None for the offline writer
+    backup: Path | None = None  # the hand-edited DATE.md kept aside by ``draft(force=True)``
 
     def summary_line(self) -> str:
         told = len(self.plan.told)
@@ -70,6 +73,18 @@ class DraftResult:
 
 def end_of_day(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=23, minute=59, second=59, tzinfo=UTC)
+
+
+def written_hashes(row: IssueRow | None) -> list[str]:
+    """The sha256 of every ``DATE.md`` LLL wrote for the row's date, oldest first. More than the
+    last one: a draft killed between its database commit and putting the new file in place leaves
+    the previous version on disk, which is still LLL's own and not a hand edit."""
+    if row is None:
+        return []
+    hashes = [h for h in row.summary.get("written_hashes", []) if isinstance(h, str)]
+    if row.content_hash and row.content_hash not in hashes:
+        hashes.append(row.content_hash)
+    return hashes[-WRITTEN_HASHES_KEPT:]
 
 
 def _item_view(row: Any) -> ItemView:
@@ -139,11 +154,34 @@ class Drafter:
         return verify_markdown(markdown, self.resolver(), names=self.names(),
                                newsletter_name=self.letter.config.newsletter.name)
 
-    def draft(self, day: str) -> DraftResult:
+    def hand_edited(self, day: str) -> Path | None:
+        """``issues/DATE.md`` when it differs from every version LLL wrote there (someone edited
+        it, or LLL has no record of writing it); None when it is absent or LLL's own."""
+        path = self.letter.workspace.issues_dir / f"{day}.md"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise LLLError(f"{path}: cannot read ({exc.strerror})") from exc
+        if hashlib.sha256(data).hexdigest() in written_hashes(self.records.issue(day)):
+            return None
+        return path
+
+    def draft(self, day: str, *, force: bool = False) -> DraftResult:
+        """Draft ``day``. A ``DATE.md`` edited by hand is kept (``HandEditedError``) unless
+        ``force``: then it is copied to ``DATE.md.bak-STAMP`` before the new draft replaces it."""
         try:
             date.fromisoformat(day)
         except ValueError as exc:
             raise LLLError(f"--date {day!r}: use YYYY-MM-DD") from exc
+        edited = self.hand_edited(day)
+        if edited is not None and not force:
+            raise HandEditedError(
+                f"{edited} was edited by hand (it is not what LLL wrote there), so LLL kept it and drafted "
+                f"nothing. Check the edit with `lll verify {edited}` and publish it with "
+                f"`lll publish {day} --to TARGET`; or draft {day} again over it with "
+                f"`lll draft --date {day} --force` (your version is kept as a backup)", path=str(edited))
         writer = self.offline_writer()
         llm_writer = self.llm_writer(day, writer)  # before any work: a missing key fails at once
         timings: dict[str, float] = {}
@@ -179,7 +217,8 @@ class Drafter:
             raise VerificationError(f"the draft for {day} still fails verification after repair: "
                            + "; ".join(report.lines()[:5]))
         return self._save(day, draft, plan, report, day_stories.stories, day_stories.counts,
-                          (iso(window_start), iso(window_end)), timings, day_stories.embedder, run)
+                          (iso(window_start), iso(window_end)), timings, day_stories.embedder, run,
+                          backup=edited is not None)
 
     def offline_writer(self) -> OfflineWriter:
         return OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags, self.issue_url,
@@ -223,7 +262,7 @@ class Drafter:
 
     def _save(self, day: str, draft: Draft, plan: Plan, report: VerifyReport, stories: Any,
               counts: dict[str, int], window: tuple[str, str], timings: dict[str, float],
-              embedder: str, run: WriterRun | None = None) -> DraftResult:
+              embedder: str, run: WriterRun | None = None, backup: bool = False) -> DraftResult:
         issues_dir = self.letter.workspace.issues_dir
         issues_dir.mkdir(parents=True, exist_ok=True)
         markdown = render_markdown(draft)
@@ -243,16 +282,20 @@ class Drafter:
             roles.setdefault(clock.story.id, "clock")
         told_ids = written_story_ids(draft)
         roles = {sid: role for sid, role in roles.items() if sid in told_ids}
+        content_hash = hashlib.sha256(markdown.encode()).hexdigest()
+        history = [h for h in written_hashes(self.records.issue(day)) if h != content_hash] + [content_hash]
         summary = {"counts": counts, "told": len(roles), "clocks": len(draft.clocks), "due": len(plan.due),
                    "dropped": list(draft.dropped), "writer": run.writer if run else "offline",
-                   "cost_usd": round(run.session.cost.usd, 6) if run and run.session else 0.0}
+                   "cost_usd": round(run.session.cost.usd, 6) if run and run.session else 0.0,
+                   "written_hashes": history[-WRITTEN_HASHES_KEPT:]}
+        kept = _backup(md_path) if backup and md_path.exists() else None  # before anything replaces it
         self.records.save_issue(day=day, title=draft.title, path=str(md_path), window=window,
-                                content_hash=hashlib.sha256(markdown.encode()).hexdigest(),
+                                content_hash=content_hash,
                                 verified=report.ok, summary=summary, stories=stories, plan=plan, roles=roles)
         for tmp, final in staged:
             tmp.replace(final)
         return DraftResult(day=day, markdown_path=md_path, json_path=json_path, draft=draft, plan=plan,
-                           report=report, counts=counts, seconds=timings, run=run)
+                           report=report, counts=counts, seconds=timings, run=run, backup=kept)
 
 
 def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
@@ -300,6 +343,18 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
         removed.append(lede.markdown)
         lede = safe_lede(lede)
     return replace(draft, lede=lede, sections=tuple(sections), clocks=clocks), removed
+
+
+def _backup(path: Path) -> Path:
+    """Copy ``path`` to ``path.bak-YYYYmmddTHHMMSSZ`` (wall-clock time, ``-N`` added if taken)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.bak-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+    shutil.copy2(path, target)
+    return target
 
 
 def _stage(path: Path, text: str) -> tuple[Path, Path]:

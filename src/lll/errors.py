@@ -4,6 +4,8 @@
 
     LLLError
     ├── WorkspaceError        no workspace, unreadable lll.toml, unusable database
+    │   └── WorkspaceBusyError    another lll command holds the workspace lock (exit 75)
+    ├── HandEditedError       issues/DATE.md was edited by hand: a re-draft keeps it (exit 1)
     ├── SourceError           a source that cannot be added / imported (bad URL, bad OPML)
     ├── FetchError            one URL could not be fetched (carries the url)
     │   └── BlockedAddressError   refused by the SSRF guard
@@ -14,6 +16,10 @@
 
 Messages are for people: say what failed and what to do next. Third-party errors
 are translated at the boundary and chained with ``raise ... from``.
+
+Exit status (``exit_code``; the README's table): 0 done; 1 a problem to act on (verification
+failed, a target refused, a hand-edited issue kept); 2 bad usage or bad input (click's
+own usage errors too); 75 busy, try again later (``EX_TEMPFAIL`` of sysexits.h).
 """
 
 from __future__ import annotations
@@ -27,6 +33,27 @@ class LLLError(Exception):
 
 class WorkspaceError(LLLError):
     """The workspace is missing or unusable."""
+
+
+EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, the same command will work later
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another lll command holds the workspace lock. Not bad usage: the same command works
+    once the other one finishes, so a scheduler may simply retry."""
+
+    exit_code = EX_TEMPFAIL
+
+
+class HandEditedError(LLLError):
+    """``issues/DATE.md`` differs from every version LLL wrote there: someone edited it. A
+    re-draft keeps the editor's file (``--force`` drafts over it, keeping a backup)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class SourceError(LLLError):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lll.errors import LLLError, SourceError
+from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
 from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
 from lll.sources.opml import read_opml_file, write_opml
@@ -110,7 +110,8 @@ class Newsletter:
 
     @contextmanager
     def lock(self, what: str, wait: bool = True) -> Iterator[None]:
-        """One writer job at a time per workspace: a second waits, or fails clearly."""
+        """One writer job at a time per workspace: a second waits, or (``wait=False``) raises
+        ``WorkspaceBusyError`` (exit status 75) naming the holder."""
         path = self.workspace.root / ".lll.lock"
         with open(path, "a+") as handle:
             try:
@@ -118,7 +119,7 @@ class Newsletter:
             except BlockingIOError as exc:
                 handle.seek(0)
                 holder = handle.read().strip() or "another lll command"
-                raise LLLError(f"the workspace is busy ({holder}); try again when it finishes") from exc
+                raise WorkspaceBusyError(f"the workspace is busy ({holder}); try again when it finishes") from exc
             handle.seek(0)
             handle.truncate()
             handle.write(f"lll {what} (pid {os.getpid()})")

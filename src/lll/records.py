@@ -37,6 +37,7 @@ class FetchedBody:
     last_modified: str | None = None
     elapsed: float = 0.0
     attempts: int = 1
+    warnings: tuple[str, ...] = ()  # what was odd but tolerated (e.g. a plain body labelled gzip)
 
     @property
     def not_modified(self) -> bool:

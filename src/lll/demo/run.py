@@ -68,7 +68,7 @@ def run_demo(root: Path, on_day: Callable[[DemoDay], None] | None = None) -> lis
                         staged.parent.mkdir(exist_ok=True)
                         staged.write_bytes(opml)
                         letter.import_opml(staged)
-                    report = letter.fetch(policy="loopback")
+                    report = letter.fetch(policy="sealed")  # loopback only, no DNS
                     drafted = drafter.draft(day)
                 result = DemoDay(day=day, fetch=report, draft=drafted)
                 results.append(result)

@@ -1,5 +1,12 @@
 """Content decoding with a cap on the decoded size, so a compression bomb costs
-at most ``limit`` bytes of memory."""
+at most ``limit`` bytes of memory.
+
+Real servers sometimes label a plain body ``Content-Encoding: gzip`` (a CDN that compressed
+nothing, a static file served with the wrong header). ``Mislabelled`` looks at the first bytes:
+a body that reads as a document (``<`` or ``{`` after whitespace or a BOM, no control bytes) and
+that the named codec cannot decode is used as is, with a warning. Anything else goes through the
+codec with its cap, so a bomb is still refused.
+"""
 
 from __future__ import annotations
 
@@ -62,6 +69,70 @@ class Brotli:
 
     def flush(self) -> bytes:
         return b""
+
+
+SNIFF_BYTES = 512  # how much of the body decides "encoded as labelled" or "plain document"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_CONTROL = frozenset(range(0x09)) | frozenset(range(0x0E, 0x20)) | {0x7F}
+
+
+def looks_like_document(head: bytes) -> bool:
+    """True when ``head`` starts (after a BOM and whitespace) with ``<`` or ``{`` and holds no
+    control byte: text, where compressed data is noise and almost never looks like this."""
+    text = head
+    for bom in _BOMS:
+        if text.startswith(bom):
+            text = text[len(bom):]
+            break
+    text = text.lstrip(b" \t\r\n\f")
+    return text[:1] in (b"<", b"{") and not any(b in _CONTROL for b in text)
+
+
+class Mislabelled:
+    """A decoder for a named Content-Encoding that tolerates a plain body under that label.
+    ``warning`` says when the body was used as is."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.encoding = encoding.strip().lower()
+        self.limit = limit
+        self.inner = decoder_for(encoding, limit)
+        self.warning = ""
+        self._head = b""
+        self._mode = ""  # "" undecided | decode | raw
+
+    def feed(self, data: bytes) -> bytes:
+        if self._mode == "raw":
+            return data
+        if self._mode == "decode":
+            return self.inner.feed(data)
+        self._head += data
+        return self._decide() if len(self._head) >= SNIFF_BYTES else b""
+
+    def flush(self) -> bytes:
+        out = self._decide() if not self._mode else b""
+        return out if self._mode == "raw" else out + self.inner.flush()
+
+    def _decide(self) -> bytes:
+        head, self._head = self._head, b""
+        if looks_like_document(head[:SNIFF_BYTES]) and not self._decodes(head[:SNIFF_BYTES]):
+            self._mode = "raw"
+            self.warning = (f"Content-Encoding says {self.encoding} but the body is not {self.encoding}-encoded; "
+                            "used it as sent")
+            return head
+        self._mode = "decode"
+        return self.inner.feed(head)
+
+    def _decodes(self, head: bytes) -> bool:
+        """Whether the codec accepts the first bytes (a trial on a fresh decoder). Output over
+        the cap counts as accepted: that is a bomb, for the real decoder to refuse."""
+        trial = decoder_for(self.encoding, self.limit)
+        try:
+            trial.feed(head)
+        except BodyTooLarge:
+            return True
+        except Exception:  # noqa: BLE001 - zlib.error, brotli.error: not this encoding
+            return False
+        return True
 
 
 def decoder_for(encoding: str, limit: int) -> Decoder:

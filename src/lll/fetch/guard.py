@@ -1,8 +1,10 @@
 """The SSRF guard: which addresses LLL may connect to.
 
-By default only public addresses. ``loopback`` adds 127.0.0.0/8 and ::1 (what
-``demo`` and ``backtest`` use); ``private`` allows everything
-(``[fetch] allow_private = true`` or ``LLL_ALLOW_PRIVATE=1``).
+By default only public addresses. ``loopback`` adds 127.0.0.0/8 and ::1; ``private`` allows
+everything (``[fetch] allow_private = true`` or ``LLL_ALLOW_PRIVATE=1``). ``sealed`` is what
+``demo`` and ``backtest`` use: loopback addresses written as such and nothing else — a name is
+never looked up, so a replay cannot reach the internet or even ask DNS (an article page of a
+summary-only item on a real host is refused at once, and the refusal is recorded).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 from lll.errors import BlockedAddressError
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-POLICIES = ("public", "loopback", "private")
+POLICIES = ("public", "loopback", "private", "sealed")
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -29,6 +31,8 @@ def address_allowed(address: str, policy: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if policy == "sealed":
+        return ip.is_loopback
     if policy == "private":
         return not ip.is_multicast and not ip.is_unspecified
     if ip.is_loopback:
@@ -52,11 +56,18 @@ async def check_url(url: str, policy: str, resolver: Resolver = system_resolver)
         ipaddress.ip_address(host)
         addresses = [host]
     except ValueError:
+        if policy == "sealed":
+            raise BlockedAddressError(
+                f"{url}: not fetched: this run is sealed to loopback (a backtest or the demo serves only "
+                f"its corpus on 127.0.0.1); {host} is outside it and was not looked up", url=url) from None
         try:
             addresses = await resolver(host, port)
         except OSError as exc:
             raise BlockedAddressError(f"{url}: cannot resolve {host} ({exc})", url=url) from exc
     blocked = [a for a in addresses if not address_allowed(a, policy)]
+    if blocked and policy == "sealed":
+        raise BlockedAddressError(f"{url}: not fetched: this run is sealed to loopback; {host} is not a "
+                                  "loopback address", url=url)
     if blocked or not addresses:
         raise BlockedAddressError(
             f"{url}: {host} resolves to a non-public address ({', '.join(blocked) or 'none'}); "

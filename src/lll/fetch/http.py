@@ -2,7 +2,8 @@
 
 - concurrency bounded overall and per host;
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``);
-- gzip, deflate and brotli decoded here, with a cap on the decoded size;
+- gzip, deflate and brotli decoded here, with a cap on the decoded size (a plain document sent
+  under a compression label is used as is, with a warning);
 - redirects followed by hand (at most ``max_redirects``), each hop checked by the SSRF guard;
 - timeouts on connect, on each read, and on the whole exchange (a slow drip ends);
 - retries with exponential backoff on 429 and 5xx, honouring ``Retry-After``.
@@ -23,7 +24,7 @@ import httpx
 
 from lll.config import FetchSettings
 from lll.errors import BlockedAddressError, FetchError
-from lll.fetch.decode import BodyTooLarge, decoder_for
+from lll.fetch.decode import BodyTooLarge, Decoder, Mislabelled, decoder_for
 from lll.fetch.guard import Resolver, check_url, system_resolver
 from lll.records import FetchedBody
 
@@ -65,6 +66,13 @@ async def _check_location(response: httpx.Response) -> None:
     if location and scheme not in ("http", "https"):
         raise BlockedAddressError(f"{response.request.url}: redirect to {location!r} refused: "
                                   "only http and https URLs are fetched", url=str(response.request.url))
+
+
+def _decoder(encoding: str, limit: int) -> Decoder:
+    """The decoder for one Content-Encoding; a named codec tolerates a plain document under its label."""
+    if encoding.strip().lower() in ("", "identity"):
+        return decoder_for(encoding, limit)
+    return Mislabelled(encoding, limit)
 
 
 class HttpClient:
@@ -119,7 +127,7 @@ class HttpClient:
                 except TimeoutError as exc:
                     raise FetchError(f"{url}: no complete response within {self.settings.total_timeout:g} s "
                                      "(server too slow or body never ends)", url=url) from exc
-            status, final_url, response_headers, body = result
+            status, final_url, response_headers, body, warnings = result
             if status in RETRY_STATUSES and attempt <= self.settings.retries:
                 delay = retry_after_seconds(response_headers.get("retry-after"))
                 if delay is None:
@@ -137,10 +145,10 @@ class HttpClient:
                 url=url, final_url=final_url, status=status, body=body,
                 content_type=response_headers.get("content-type", ""),
                 etag=response_headers.get("etag"), last_modified=response_headers.get("last-modified"),
-                elapsed=elapsed, attempts=attempt)
+                elapsed=elapsed, attempts=attempt, warnings=warnings)
 
     async def _exchange(self, url: str, headers: dict[str, str],
-                        limit: int) -> tuple[int, str, httpx.Headers, bytes]:
+                        limit: int) -> tuple[int, str, httpx.Headers, bytes, tuple[str, ...]]:
         assert self._client is not None, "use HttpClient as an async context manager"
         current = url
         for _hop in range(self.settings.max_redirects + 1):
@@ -164,24 +172,25 @@ class HttpClient:
                             raise FetchError(f"{current}: redirect without Location", url=url)
                         current = urljoin(current, location)
                         continue
+                    warnings: tuple[str, ...] = ()
                     if response.status_code == 304:
                         await response.aread()  # empty: reading it keeps the connection alive
                         body = b""
                     else:
-                        body = await self._read(response, current, limit)
-                    return response.status_code, current, response.headers, body
+                        body, warnings = await self._read(response, current, limit)
+                    return response.status_code, current, response.headers, body, warnings
                 finally:
                     await response.aclose()
         raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects (last: {current})", url=url)
 
-    async def _read(self, response: httpx.Response, url: str, limit: int) -> bytes:
+    async def _read(self, response: httpx.Response, url: str, limit: int) -> tuple[bytes, tuple[str, ...]]:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"{url}: body of {int(declared):,} bytes is over the {limit:,}-byte cap",
                              url=url, status=response.status_code)
         encodings = [e for e in response.headers.get("content-encoding", "").split(",") if e.strip()]
         try:
-            decoders = [decoder_for(e, limit) for e in reversed(encodings)]
+            decoders: list[Decoder] = [_decoder(e, limit) for e in reversed(encodings)]
         except ValueError as exc:
             raise FetchError(f"{url}: {exc}", url=url) from exc
         chunks: list[bytes] = []
@@ -212,7 +221,8 @@ class HttpClient:
             if isinstance(exc, FetchError):
                 raise
             raise FetchError(f"{url}: corrupt {'/'.join(encodings)} body ({exc})", url=url) from exc
-        return b"".join(chunks)
+        warnings = tuple(d.warning for d in decoders if isinstance(d, Mislabelled) and d.warning)
+        return b"".join(chunks), warnings
 
 
 __all__ = ["HttpClient", "retry_after_seconds", "BlockedAddressError"]

@@ -186,16 +186,18 @@ class Store:
                 for item_id, item in changed:
                     _revise(conn, item_id, item, seen_at)
             outcome = "not_modified" if fetched.not_modified else "ok"
+            # what was odd but tolerated, from the exchange and from the parse: the health row says it
+            notes = [*fetched.warnings, parsed.warning if parsed is not None else ""]
+            warning = "; ".join(n for n in notes if n)[:2000] or None
             conn.execute(t.fetch_attempts.insert().values(
                 run_id=run_id, source_id=source.id, url=source.url, started_at=iso(started),
                 seconds=fetched.elapsed, outcome=outcome, http_status=fetched.status,
                 bytes=len(fetched.body), attempts=fetched.attempts, new_items=len(new_rows),
-                changed_items=len(changed),
-                error=(parsed.warning or None) if parsed is not None else None))
+                changed_items=len(changed), error=warning))
             values: dict[str, Any] = dict(
                 last_fetch_at=iso(started), last_ok_at=iso(started), last_status=outcome,
                 last_http_status=fetched.status, consecutive_failures=0,
-                last_error=(parsed.warning or None) if parsed is not None else None)
+                last_error=warning)
             if not fetched.not_modified:
                 values.update(etag=fetched.etag, last_modified=fetched.last_modified)
             if parsed is not None:
