@@ -33,6 +33,7 @@ class IssueRow:
     window_end: str
     verified: bool
     summary: dict[str, Any]
+    content_hash: str = ""  # sha256 of the Markdown as drafted (an editor may have changed it since)
 
 
 def _vector(blob: bytes | None) -> np.ndarray | None:
@@ -180,4 +181,5 @@ class Records:
 
 def _issue(row: Any) -> IssueRow:
     return IssueRow(date=row.date, title=row.title, path=row.path, window_start=row.window_start,
-                    window_end=row.window_end, verified=bool(row.verified), summary=json.loads(row.summary))
+                    window_end=row.window_end, verified=bool(row.verified), summary=json.loads(row.summary),
+                    content_hash=row.content_hash)
