@@ -44,5 +44,5 @@ def test_every_command_in_the_readme_exists() -> None:
 
 def test_help_texts_name_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
-    for name in ("init", "sources", "fetch", "draft", "verify", "clocks", "run", "demo", "backtest"):
+    for name in ("init", "sources", "fetch", "draft", "verify", "clocks", "run", "serve", "demo", "backtest"):
         assert re.search(rf"^\s+{name}\s", result.output, re.M), name

@@ -352,6 +352,34 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
         ctx.exit(1)
 
 
+# -- review ----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--date", "day", default=None, help="Print the address of this issue's page (YYYY-MM-DD).")
+@click.option("--to", "targets", multiple=True, metavar="TARGET",
+              help="Where Approve publishes (repeatable; default: [publish] targets in lll.toml).")
+@click.pass_context
+def serve(ctx: click.Context, port: int, day: str | None, targets: tuple[str, ...]) -> None:
+    """The review page on 127.0.0.1: read, check, edit and approve the drafts."""
+    from lll.review import create_app
+    from lll.review.server import bind, new_token, serve as run_server
+
+    token = new_token()
+    with _open(ctx) as letter:
+        app = create_app(letter, token=token, targets=targets or None)
+        try:
+            sock = bind(port)
+        except OSError as exc:
+            raise LLLError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}): try --port 0") from exc
+        path = f"/issues/{day}" if day else "/"
+        click.echo(f"Review page: http://127.0.0.1:{sock.getsockname()[1]}{path}?token={token}")
+        click.echo("Only this address (with its token) opens it; Ctrl-C stops the server.", err=True)
+        run_server(app, sock)
+
+
 # -- demo ------------------------------------------------------------------------------------------
 
 

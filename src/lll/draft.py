@@ -151,6 +151,10 @@ class Drafter:
             markdown = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise LLLError(f"{path}: cannot read ({exc.strerror})") from exc
+        return self.verify_text(markdown)
+
+    def verify_text(self, markdown: str) -> VerifyReport:
+        """Verify an issue's Markdown as it stands (a file, or an editor's unsaved text)."""
         return verify_markdown(markdown, self.resolver(), names=self.names(),
                                newsletter_name=self.letter.config.newsletter.name)
 
