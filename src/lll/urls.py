@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; they never change the page.
@@ -28,7 +29,14 @@ def canonical_url(url: str, *, keep_fragment: bool = False) -> str:
 
     Non-HTTP strings (``tag:`` URIs, bare ids) are returned stripped but unchanged.
     """
-    raw = (url or "").strip()
+    return _canonical(url or "", keep_fragment)
+
+
+# A feed names each link several times (identity, canonical URL, content hash, links) and
+# names it again on every fetch; a pure function over strings, so remember recent answers.
+@lru_cache(maxsize=1 << 16)
+def _canonical(url: str, keep_fragment: bool) -> str:
+    raw = url.strip()
     try:
         parts = urlsplit(raw)
     except ValueError:  # e.g. "http://[broken/1": keep it as written, it is still an identity
@@ -57,8 +65,13 @@ def _port_ok(parts: object) -> bool:
 
 
 def is_http_url(url: str) -> bool:
+    return _is_http_url(url or "")
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_http_url(url: str) -> bool:
     try:
-        parts = urlsplit((url or "").strip())
+        parts = urlsplit(url.strip())
     except ValueError:
         return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)

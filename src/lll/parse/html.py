@@ -8,6 +8,7 @@ from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
+import nh3
 
 from lll.records import Link
 from lll.urls import canonical_url, is_http_url
@@ -19,11 +20,27 @@ BLOCK_TAGS = frozenset(
 DROP_TAGS = frozenset("script style noscript template iframe object embed svg math head title form button".split())
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
+# Feed markup LLL stores (``sanitize_html``): no script, no handler, no active URL. The policy
+# is drawn so that the text read from it is the text read from feedparser's sanitizer: block
+# elements feedparser keeps are kept (it drops <main> and <summary>, so they go here too), and
+# the elements whose words LLL's text never holds (script, style, applet, and noscript, form,
+# button, svg, math that feedparser keeps but ``html_to_text`` drops) go with their content.
+_STORED_TAGS = (frozenset(nh3.ALLOWED_TAGS) - {"summary"}) | {"section", "address"}
+_STORED_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "*": {"title", "lang", "dir"}}
+_CONTENT_DROPPED = frozenset({"script", "style", "applet", "noscript", "form", "button", "svg", "math"})
+_STORED_CLEANER = nh3.Cleaner(tags=set(_STORED_TAGS), clean_content_tags=set(_CONTENT_DROPPED),
+                              attributes={k: set(v) for k, v in _STORED_ATTRIBUTES.items()}, link_rel=None,
+                              url_schemes={"http", "https", "mailto"})
 _MARKUP_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
 
 
 def looks_like_html(text: str) -> bool:
     return bool(_MARKUP_HINT.search(text or ""))
+
+
+def sanitize_html(markup: str) -> str:
+    """Markup safe to store and to show: formatting, links and images only."""
+    return _STORED_CLEANER.clean(markup)
 
 
 def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
@@ -99,8 +116,20 @@ def html_to_text(markup: str) -> str:
 def extract_links(markup: str, base_url: str = "") -> tuple[Link, ...]:
     """Every distinct http(s) link of a fragment, resolved against ``base_url``, in order."""
     root = parse_fragment(markup) if looks_like_html(markup) else None
+    return () if root is None else element_links(root, base_url)
+
+
+def text_and_links(markup: str, base_url: str = "") -> tuple[str, tuple[Link, ...]]:
+    """``html_to_text(markup)`` and ``extract_links(markup, base_url)``, parsing the fragment once."""
+    if not looks_like_html(markup):
+        return tidy_text(markup or ""), ()
+    root = parse_fragment(markup)
     if root is None:
-        return ()
+        return tidy_text(html_lib.unescape(re.sub(r"<[^>]*>", " ", markup))), ()
+    return element_text(root), element_links(root, base_url)
+
+
+def element_links(root: lxml.html.HtmlElement, base_url: str = "") -> tuple[Link, ...]:
     seen: set[str] = set()
     links: list[Link] = []
     for anchor in root.iter("a"):
