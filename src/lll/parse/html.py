@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.etree
@@ -11,7 +12,7 @@ import lxml.html
 import nh3
 
 from lll.records import Link
-from lll.urls import canonical_url, is_http_url
+from lll.urls import PLAIN_URL, canonical_url, is_http_url
 
 BLOCK_TAGS = frozenset(
     "p div section article header footer aside nav main blockquote pre figure figcaption "
@@ -63,7 +64,9 @@ def _flow(text: str | None, pre: bool) -> str:
     """Text as a browser flows it: a line break in the source is a space (not in <pre>)."""
     if not text:
         return ""
-    return text if pre else _LINE_BREAKS.sub(" ", text)
+    if pre or ("\n" not in text and "\r" not in text):
+        return text
+    return _LINE_BREAKS.sub(" ", text)
 
 
 def _walk(node: lxml.html.HtmlElement, out: list[str], pre: bool = False) -> None:
@@ -91,7 +94,7 @@ def _walk(node: lxml.html.HtmlElement, out: list[str], pre: bool = False) -> Non
 
 def tidy_text(text: str) -> str:
     """Collapse runs of spaces, keep paragraph breaks, strip each line."""
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]  # no run crosses a line
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -119,6 +122,11 @@ def extract_links(markup: str, base_url: str = "") -> tuple[Link, ...]:
     return () if root is None else element_links(root, base_url)
 
 
+@lru_cache(maxsize=1 << 14)
+def _join(base_url: str, href: str) -> str:
+    return href if PLAIN_URL.fullmatch(href) else urljoin(base_url, href)
+
+
 def text_and_links(markup: str, base_url: str = "") -> tuple[str, tuple[Link, ...]]:
     """``html_to_text(markup)`` and ``extract_links(markup, base_url)``, parsing the fragment once."""
     if not looks_like_html(markup):
@@ -136,7 +144,7 @@ def element_links(root: lxml.html.HtmlElement, base_url: str = "") -> tuple[Link
         href = (anchor.get("href") or "").strip()
         if not href:
             continue
-        url = urljoin(base_url, href) if base_url else href
+        url = _join(base_url, href) if base_url else href
         if not is_http_url(url):
             continue
         key = canonical_url(url)
