@@ -158,14 +158,13 @@ class FetchRun:
     async def _enrich(self, source: Source, parsed: ParsedFeed, pages: PageFetcher) -> ParsedFeed:
         """Fetch article pages and transcripts for the new or changed items that need them."""
         mode = source.fulltext or self.settings.fulltext
-        wanted = [i for i in parsed.items if i.transcript_url or (mode != "never" and (
-            i.needs_fulltext or mode == "always"))]
-        if not wanted:
+        horizon = now() - timedelta(days=self.settings.fulltext_max_age_days)
+        wanted = [i for i in parsed.items if (i.transcript_url or (mode != "never" and (
+            i.needs_fulltext or mode == "always"))) and (i.published is None or i.published >= horizon)]
+        if not wanted:  # nothing recent needs a page: no need to read what is stored
             return parsed
         known = await asyncio.to_thread(self.store.known_hashes, source.id)
-        horizon = now() - timedelta(days=self.settings.fulltext_max_age_days)
-        fresh = [i for i in wanted if known.get(i.identity) != i.content_hash
-                 and (i.published is None or i.published >= horizon)][: self.settings.fulltext_per_source]
+        fresh = [i for i in wanted if known.get(i.identity) != i.content_hash][: self.settings.fulltext_per_source]
         if not fresh:
             return parsed
         enriched = {i.identity: i for i in await asyncio.gather(*(pages.enrich(i) for i in fresh))}
