@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; they never change the page.
@@ -14,6 +16,11 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "__hs", "_ga")
 DEFAULT_PORTS = {"http": "80", "https": "443"}
+# The common spelling that needs no work: lower-case http(s), a plain lower-case host (no
+# user, no port, no "www."), a path of characters that need no quoting, no query, no
+# fragment. ``canonical_url`` only drops its trailing slash; ``urljoin`` gives it back as it
+# is. (tests/test_url_shortcuts.py checks the shortcut against the general code.)
+PLAIN_URL = re.compile(r"(https?)://((?!www\.)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9_/:@!$&'()*+,=.~-]*)?")
 
 
 def _is_tracking(name: str) -> bool:
@@ -28,7 +35,22 @@ def canonical_url(url: str, *, keep_fragment: bool = False) -> str:
 
     Non-HTTP strings (``tag:`` URIs, bare ids) are returned stripped but unchanged.
     """
-    raw = (url or "").strip()
+    return _canonical(url or "", keep_fragment)
+
+
+# A feed names each link several times (identity, canonical URL, content hash, links) and
+# names it again on every fetch; a pure function over strings, so remember recent answers.
+@lru_cache(maxsize=1 << 16)
+def _canonical(url: str, keep_fragment: bool) -> str:
+    raw = url.strip()
+    plain = PLAIN_URL.fullmatch(raw)
+    if plain:
+        path = plain.group(3) or ""
+        return f"{plain.group(1)}://{plain.group(2)}{path.rstrip('/') if path not in ('', '/') else ''}"
+    return _canonical_general(raw, keep_fragment)
+
+
+def _canonical_general(raw: str, keep_fragment: bool) -> str:
     try:
         parts = urlsplit(raw)
     except ValueError:  # e.g. "http://[broken/1": keep it as written, it is still an identity
@@ -57,8 +79,15 @@ def _port_ok(parts: object) -> bool:
 
 
 def is_http_url(url: str) -> bool:
+    return _is_http_url(url or "")
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_http_url(url: str) -> bool:
+    if PLAIN_URL.fullmatch(url.strip()):
+        return True
     try:
-        parts = urlsplit((url or "").strip())
+        parts = urlsplit(url.strip())
     except ValueError:
         return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)

@@ -1,8 +1,9 @@
 """``FetchRun``: fetch every source once, concurrently, and store what is new.
 
 retrieve (HTTP) → parse (process pool for large runs) → enrich (article pages,
-transcripts) → store (one transaction per source, on one writer thread). A
-failure costs only its own source: it is recorded in that source's health row.
+transcripts) → store (on one writer thread, several sources per transaction, each
+source's writes all in one: see ``lll.store.batch``). A failure costs only its own
+source: it is recorded in that source's health row.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from lll.fetch.http import HttpClient
 from lll.fetch.pages import PageFetcher
 from lll.parse.feeds import parse_feed
 from lll.store import Store
+from lll.store.batch import BatchWriter
+from lll.store.db import write_failure, write_fetch
 from lll.records import ParsedFeed, Source
 
 POOL_THRESHOLD = 24  # sources: below this, parse inline (a process pool costs ~0.3 s to start)
@@ -95,7 +98,9 @@ class FetchRun:
         chosen = list(self.store.sources() if sources is None else sources)
         started = time.perf_counter()
         run_id = self.store.start_run("fetch")
-        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lll-writer")
+        writer = self.store.batch_writer()
+        # Two parse processes beside this one, also on 2 cores: with the fast parser the pool and
+        # this process take about the same CPU, and 1, 2 or 3 workers measured the same wall time.
         parser: Executor | None = ProcessPoolExecutor(max_workers=2) if len(chosen) >= POOL_THRESHOLD else None
         try:
             async with HttpClient(self.settings, policy=self.policy, resolver=self.resolver) as client:
@@ -103,7 +108,7 @@ class FetchRun:
                 jobs = [self._one(s, client, pages, run_id, writer, parser) for s in chosen]
                 outcomes = await asyncio.gather(*jobs)
         finally:
-            writer.shutdown(wait=True)
+            writer.close()
             if parser is not None:
                 parser.shutdown(wait=True, cancel_futures=True)
         report = FetchReport(outcomes=tuple(outcomes), seconds=time.perf_counter() - started,
@@ -113,15 +118,16 @@ class FetchRun:
         return report
 
     async def _one(self, source: Source, client: HttpClient, pages: PageFetcher, run_id: int,
-                   writer: Executor, parser: Executor | None) -> SourceOutcome:
+                   writer: BatchWriter, parser: Executor | None) -> SourceOutcome:
         loop = asyncio.get_running_loop()
         started_at, t0 = now(), time.perf_counter()
 
         async def fail(message: str, status: int | None = None, nbytes: int = 0,
                        attempts: int = 1) -> SourceOutcome:
-            await loop.run_in_executor(writer, lambda: self.store.record_failure(
-                source, run_id=run_id, started=started_at, seconds=time.perf_counter() - t0,
-                error=message, http_status=status, attempts=attempts, nbytes=nbytes))
+            seconds = time.perf_counter() - t0
+            await asyncio.wrap_future(writer.submit(lambda conn: write_failure(
+                conn, source, run_id=run_id, started=started_at, seconds=seconds,
+                error=message, http_status=status, attempts=attempts, nbytes=nbytes)))
             return self._report(SourceOutcome(source, "error", error=message,
                                               seconds=time.perf_counter() - t0))
 
@@ -140,27 +146,25 @@ class FetchRun:
             if isinstance(result, str):
                 return await fail(result, fetched.status, len(fetched.body), fetched.attempts)
             try:
-                parsed = await self._enrich(source, result, pages, loop, writer)
+                parsed = await self._enrich(source, result, pages)
             except Exception:  # noqa: BLE001 - pages are a bonus: keep the feed's own text
                 parsed = result
-        saved = await loop.run_in_executor(writer, lambda: self.store.save_fetch(
-            source, fetched, parsed, run_id=run_id, started=started_at, seen_at=started_at))
+        saved = await asyncio.wrap_future(writer.submit(lambda conn: write_fetch(
+            conn, source, fetched, parsed, run_id=run_id, started=started_at, seen_at=started_at)))
         status = "not_modified" if fetched.not_modified else "ok"
         return self._report(SourceOutcome(source, status, new=saved.new, changed=saved.changed,
                                           seconds=time.perf_counter() - t0))
 
-    async def _enrich(self, source: Source, parsed: ParsedFeed, pages: PageFetcher,
-                      loop: asyncio.AbstractEventLoop, writer: Executor) -> ParsedFeed:
+    async def _enrich(self, source: Source, parsed: ParsedFeed, pages: PageFetcher) -> ParsedFeed:
         """Fetch article pages and transcripts for the new or changed items that need them."""
         mode = source.fulltext or self.settings.fulltext
-        wanted = [i for i in parsed.items if i.transcript_url or (mode != "never" and (
-            i.needs_fulltext or mode == "always"))]
-        if not wanted:
-            return parsed
-        known = await loop.run_in_executor(writer, self.store.known_hashes, source.id)
         horizon = now() - timedelta(days=self.settings.fulltext_max_age_days)
-        fresh = [i for i in wanted if known.get(i.identity) != i.content_hash
-                 and (i.published is None or i.published >= horizon)][: self.settings.fulltext_per_source]
+        wanted = [i for i in parsed.items if (i.transcript_url or (mode != "never" and (
+            i.needs_fulltext or mode == "always"))) and (i.published is None or i.published >= horizon)]
+        if not wanted:  # nothing recent needs a page: no need to read what is stored
+            return parsed
+        known = await asyncio.to_thread(self.store.known_hashes, source.id)
+        fresh = [i for i in wanted if known.get(i.identity) != i.content_hash][: self.settings.fulltext_per_source]
         if not fresh:
             return parsed
         enriched = {i.identity: i for i in await asyncio.gather(*(pages.enrich(i) for i in fresh))}

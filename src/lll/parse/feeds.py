@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import feedparser
 
 from lll.errors import ParseError
-from lll.parse.html import extract_links, html_to_text
+from lll.parse.html import extract_links, html_to_text, text_and_links
+from lll.parse.fastfeed import FeedDocument, read_fast
 from lll.parse.jsonfeed import looks_like_json_feed, parse_json_feed
 from lll.records import Link, ParsedFeed, ParsedItem
 from lll.urls import canonical_url, is_http_url
@@ -157,12 +158,11 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_autho
     title = _plain(entry.get("title", ""))
     link = _first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else "")
     markup, full = _body(entry)
-    text = html_to_text(markup)
+    text, links = text_and_links(markup, link or feed_link)
     if kind == "arxiv":
         text = _ARXIV_PREFIX.sub("", text)
     published = _when(entry)
     guid = str(entry.get("id") or "").strip()
-    links = extract_links(markup, link or feed_link)
     transcript = entry.get("podcast_transcript") or {}
     author = _author(entry) or feed_author
     return ParsedItem(
@@ -203,13 +203,7 @@ def _build(url: str, kind: str, title: str, link: str, entries: list[Any], warni
                       warning=warning[:500])
 
 
-def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "auto") -> ParsedFeed:
-    """Parse a feed body. Raises ``ParseError`` when it holds no feed at all;
-    an ill-formed feed whose entries could be recovered parses with a warning."""
-    if looks_like_json_feed(body, content_type):
-        meta, entries = parse_json_feed(body, url)
-        effective = "feed" if kind in ("", "auto") else kind
-        return _build(url, effective, meta["title"], meta["link"], entries, "", _author(meta))
+def _read_feedparser(body: bytes, url: str, content_type: str) -> FeedDocument:
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True,
                               sanitize_html=True)
@@ -220,10 +214,34 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
         if b"<html" in sniff or "html" in content_type:
             reason = "got an HTML page, not a feed: use the feed's own URL"
         raise ParseError(f"{url}: not a feed ({reason})", source=url)
-    effective = detect_kind(url, parsed) if kind in ("", "auto") else kind
     warning = f"ill-formed feed, entries recovered: {parsed.get('bozo_exception')}" if parsed.get("bozo") else ""
-    return _build(url, effective, str(parsed.feed.get("title", "")), str(parsed.feed.get("link", "") or ""),
-                  list(parsed.entries), warning, _author(parsed.feed))
+    return FeedDocument(version=str(parsed.get("version") or ""), feed=parsed.feed,
+                        entries=list(parsed.entries), warning=warning)
+
+
+def read_document(body: bytes, *, url: str, content_type: str = "", fast: bool = True) -> FeedDocument:
+    """An XML feed body in feedparser's vocabulary: read by the fast parser when it
+    accepts the body (see ``lll.parse.fastfeed``), else by feedparser."""
+    if fast:
+        document, _why = read_fast(body, content_type)
+        if document is not None:
+            return document
+    return _read_feedparser(body, url, content_type)
+
+
+def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "auto",
+               fast: bool = True) -> ParsedFeed:
+    """Parse a feed body. Raises ``ParseError`` when it holds no feed at all;
+    an ill-formed feed whose entries could be recovered parses with a warning.
+    ``fast=False`` forces feedparser (the two paths give the same records)."""
+    if looks_like_json_feed(body, content_type):
+        meta, entries = parse_json_feed(body, url)
+        effective = "feed" if kind in ("", "auto") else kind
+        return _build(url, effective, meta["title"], meta["link"], entries, "", _author(meta))
+    doc = read_document(body, url=url, content_type=content_type, fast=fast)
+    effective = detect_kind(url, doc) if kind in ("", "auto") else kind
+    return _build(url, effective, str(doc.feed.get("title", "")), str(doc.feed.get("link", "") or ""),
+                  doc.entries, doc.warning, _author(doc.feed))
 
 
 def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article") -> ParsedItem:
@@ -235,4 +253,4 @@ def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article"
     return replace(item, text=text, links=links, needs_fulltext=False, text_origin=origin)
 
 
-__all__ = ["parse_feed", "parse_entry", "detect_kind", "with_fulltext", "content_hash", "Link"]
+__all__ = ["parse_feed", "read_document", "parse_entry", "detect_kind", "with_fulltext", "content_hash", "Link"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
+import nh3
 
 from lll.records import Link
-from lll.urls import canonical_url, is_http_url
+from lll.urls import PLAIN_URL, canonical_url, is_http_url
 
 BLOCK_TAGS = frozenset(
     "p div section article header footer aside nav main blockquote pre figure figcaption "
@@ -19,11 +21,27 @@ BLOCK_TAGS = frozenset(
 DROP_TAGS = frozenset("script style noscript template iframe object embed svg math head title form button".split())
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
+# Feed markup LLL stores (``sanitize_html``): no script, no handler, no active URL. The policy
+# is drawn so that the text read from it is the text read from feedparser's sanitizer: block
+# elements feedparser keeps are kept (it drops <main> and <summary>, so they go here too), and
+# the elements whose words LLL's text never holds (script, style, applet, and noscript, form,
+# button, svg, math that feedparser keeps but ``html_to_text`` drops) go with their content.
+_STORED_TAGS = (frozenset(nh3.ALLOWED_TAGS) - {"summary"}) | {"section", "address"}
+_STORED_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "*": {"title", "lang", "dir"}}
+_CONTENT_DROPPED = frozenset({"script", "style", "applet", "noscript", "form", "button", "svg", "math"})
+_STORED_CLEANER = nh3.Cleaner(tags=set(_STORED_TAGS), clean_content_tags=set(_CONTENT_DROPPED),
+                              attributes={k: set(v) for k, v in _STORED_ATTRIBUTES.items()}, link_rel=None,
+                              url_schemes={"http", "https", "mailto"})
 _MARKUP_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
 
 
 def looks_like_html(text: str) -> bool:
     return bool(_MARKUP_HINT.search(text or ""))
+
+
+def sanitize_html(markup: str) -> str:
+    """Markup safe to store and to show: formatting, links and images only."""
+    return _STORED_CLEANER.clean(markup)
 
 
 def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
@@ -46,7 +64,9 @@ def _flow(text: str | None, pre: bool) -> str:
     """Text as a browser flows it: a line break in the source is a space (not in <pre>)."""
     if not text:
         return ""
-    return text if pre else _LINE_BREAKS.sub(" ", text)
+    if pre or ("\n" not in text and "\r" not in text):
+        return text
+    return _LINE_BREAKS.sub(" ", text)
 
 
 def _walk(node: lxml.html.HtmlElement, out: list[str], pre: bool = False) -> None:
@@ -74,7 +94,7 @@ def _walk(node: lxml.html.HtmlElement, out: list[str], pre: bool = False) -> Non
 
 def tidy_text(text: str) -> str:
     """Collapse runs of spaces, keep paragraph breaks, strip each line."""
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]  # no run crosses a line
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -99,15 +119,32 @@ def html_to_text(markup: str) -> str:
 def extract_links(markup: str, base_url: str = "") -> tuple[Link, ...]:
     """Every distinct http(s) link of a fragment, resolved against ``base_url``, in order."""
     root = parse_fragment(markup) if looks_like_html(markup) else None
+    return () if root is None else element_links(root, base_url)
+
+
+@lru_cache(maxsize=1 << 14)
+def _join(base_url: str, href: str) -> str:
+    return href if PLAIN_URL.fullmatch(href) else urljoin(base_url, href)
+
+
+def text_and_links(markup: str, base_url: str = "") -> tuple[str, tuple[Link, ...]]:
+    """``html_to_text(markup)`` and ``extract_links(markup, base_url)``, parsing the fragment once."""
+    if not looks_like_html(markup):
+        return tidy_text(markup or ""), ()
+    root = parse_fragment(markup)
     if root is None:
-        return ()
+        return tidy_text(html_lib.unescape(re.sub(r"<[^>]*>", " ", markup))), ()
+    return element_text(root), element_links(root, base_url)
+
+
+def element_links(root: lxml.html.HtmlElement, base_url: str = "") -> tuple[Link, ...]:
     seen: set[str] = set()
     links: list[Link] = []
     for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href:
             continue
-        url = urljoin(base_url, href) if base_url else href
+        url = _join(base_url, href) if base_url else href
         if not is_http_url(url):
             continue
         key = canonical_url(url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from lll.clock import iso, now
 from lll.errors import WorkspaceError
 from lll.store import schema as t
+from lll.store.batch import BatchWriter
 from lll.store.migrations import migrate
 from lll.records import FetchedBody, ParsedFeed, ParsedItem, Source
 
@@ -157,55 +158,19 @@ class Store:
                        nbytes: int = 0) -> None:
         """A fetch or parse that failed: one attempt row and the source's health, nothing else."""
         with self.engine.begin() as conn:
-            conn.execute(t.fetch_attempts.insert().values(
-                run_id=run_id, source_id=source.id, url=source.url, started_at=iso(started),
-                seconds=seconds, outcome="error", http_status=http_status, bytes=nbytes,
-                attempts=attempts, new_items=0, changed_items=0, error=error[:2000]))
-            conn.execute(t.sources.update().where(t.sources.c.id == source.id).values(
-                last_fetch_at=iso(started), last_status="error", last_http_status=http_status,
-                last_error=error[:2000], consecutive_failures=t.sources.c.consecutive_failures + 1))
+            write_failure(conn, source, run_id=run_id, started=started, seconds=seconds, error=error,
+                          http_status=http_status, attempts=attempts, nbytes=nbytes)
 
     def save_fetch(self, source: Source, fetched: FetchedBody, parsed: ParsedFeed | None, *,
                    run_id: int | None, started: datetime, seen_at: datetime) -> SaveResult:
         """Store one successful fetch atomically: new items, revisions of changed ones,
         the attempt, and the source's validators and health. A 304 writes no item row."""
-        new_rows: list[dict[str, Any]] = []
-        changed: list[tuple[int, ParsedItem]] = []
         with self.engine.begin() as conn:
-            if parsed is not None:
-                known = {r.identity: (r.id, r.content_hash) for r in conn.execute(
-                    sa.select(t.items.c.identity, t.items.c.id, t.items.c.content_hash)
-                    .where(t.items.c.source_id == source.id))}
-                for item in parsed.items:
-                    if item.identity not in known:
-                        new_rows.append(_item_row(source.id, item, seen_at))
-                    elif known[item.identity][1] != item.content_hash:
-                        changed.append((known[item.identity][0], item))
-                if new_rows:
-                    conn.execute(t.items.insert(), new_rows)
-                for item_id, item in changed:
-                    _revise(conn, item_id, item, seen_at)
-            outcome = "not_modified" if fetched.not_modified else "ok"
-            # what was odd but tolerated, from the exchange and from the parse: the health row says it
-            notes = [*fetched.warnings, parsed.warning if parsed is not None else ""]
-            warning = "; ".join(n for n in notes if n)[:2000] or None
-            conn.execute(t.fetch_attempts.insert().values(
-                run_id=run_id, source_id=source.id, url=source.url, started_at=iso(started),
-                seconds=fetched.elapsed, outcome=outcome, http_status=fetched.status,
-                bytes=len(fetched.body), attempts=fetched.attempts, new_items=len(new_rows),
-                changed_items=len(changed), error=warning))
-            values: dict[str, Any] = dict(
-                last_fetch_at=iso(started), last_ok_at=iso(started), last_status=outcome,
-                last_http_status=fetched.status, consecutive_failures=0,
-                last_error=warning)
-            if not fetched.not_modified:
-                values.update(etag=fetched.etag, last_modified=fetched.last_modified)
-            if parsed is not None:
-                values.update(detected_kind=parsed.kind, feed_title=parsed.title[:500])
-                if parsed.link:
-                    values["site_url"] = parsed.link
-            conn.execute(t.sources.update().where(t.sources.c.id == source.id).values(**values))
-        return SaveResult(new=len(new_rows), changed=len(changed))
+            return write_fetch(conn, source, fetched, parsed, run_id=run_id, started=started, seen_at=seen_at)
+
+    def batch_writer(self, *, max_sources: int = 50, max_wait: float = 0.05) -> BatchWriter:
+        """A writer thread that commits several sources' writes per transaction (see ``BatchWriter``)."""
+        return BatchWriter(self.engine, max_jobs=max_sources, max_wait=max_wait)
 
     def known_hashes(self, source_id: int) -> dict[str, str]:
         """identity → content hash of every stored item of a source."""
@@ -256,31 +221,113 @@ class Store:
             return list(conn.execute(query.order_by(t.items.c.first_seen_at, t.items.c.id)).all())
 
 
-def _item_row(source_id: int, item: ParsedItem, seen_at: datetime) -> dict[str, Any]:
-    published = item.published or seen_at
+# Statements built once: SQLAlchemy caches their compiled form, so a fetch of 1,000 sources
+# compiles each of them once instead of building a new statement per source.
+_KNOWN_ITEMS = (sa.select(t.items.c.identity, t.items.c.id, t.items.c.content_hash)
+                .where(t.items.c.source_id == sa.bindparam("sid")))
+_INSERT_ITEMS = t.items.insert()
+_INSERT_ATTEMPT = t.fetch_attempts.insert()
+_INSERT_REVISION = t.item_revisions.insert()
+_UPDATE_SOURCE = t.sources.update().where(t.sources.c.id == sa.bindparam("sid"))
+_SOURCE_FAILED = _UPDATE_SOURCE.values(consecutive_failures=t.sources.c.consecutive_failures + 1)
+_UPDATE_ITEM = t.items.update().where(t.items.c.id == sa.bindparam("iid"))
+_ITEM_BY_ID = sa.select(t.items).where(t.items.c.id == sa.bindparam("iid"))
+
+
+def write_failure(conn: sa.Connection, source: Source, *, run_id: int | None, started: datetime,
+                  seconds: float, error: str, http_status: int | None = None, attempts: int = 1,
+                  nbytes: int = 0) -> None:
+    """``Store.record_failure`` inside the caller's transaction."""
+    when = iso(started)
+    conn.execute(_INSERT_ATTEMPT, dict(
+        run_id=run_id, source_id=source.id, url=source.url, started_at=when,
+        seconds=seconds, outcome="error", http_status=http_status, bytes=nbytes,
+        attempts=attempts, new_items=0, changed_items=0, error=error[:2000]))
+    conn.execute(_SOURCE_FAILED, dict(
+        sid=source.id, last_fetch_at=when, last_status="error", last_http_status=http_status,
+        last_error=error[:2000]))
+
+
+def write_fetch(conn: sa.Connection, source: Source, fetched: FetchedBody, parsed: ParsedFeed | None, *,
+                run_id: int | None, started: datetime, seen_at: datetime) -> SaveResult:
+    """``Store.save_fetch`` inside the caller's transaction: all of one source's writes, or
+    (when the transaction does not commit) none of them."""
+    new_rows: list[dict[str, Any]] = []
+    changed: list[tuple[int, ParsedItem]] = []
+    seen = iso(seen_at)
+    if parsed is not None:
+        known = {r.identity: (r.id, r.content_hash) for r in conn.execute(_KNOWN_ITEMS, {"sid": source.id})}
+        for item in parsed.items:
+            if item.identity not in known:
+                new_rows.append(_item_row(source.id, item, seen))
+            elif known[item.identity][1] != item.content_hash:
+                changed.append((known[item.identity][0], item))
+        if new_rows:
+            conn.execute(_INSERT_ITEMS, new_rows)
+        for item_id, item in changed:
+            _revise(conn, item_id, item, seen)
+    outcome = "not_modified" if fetched.not_modified else "ok"
+    when = iso(started)
+    # what was odd but tolerated, from the exchange and from the parse: the health row says it
+    notes = [*fetched.warnings, parsed.warning if parsed is not None else ""]
+    warning = "; ".join(n for n in notes if n)[:2000] or None
+    conn.execute(_INSERT_ATTEMPT, dict(
+        run_id=run_id, source_id=source.id, url=source.url, started_at=when,
+        seconds=fetched.elapsed, outcome=outcome, http_status=fetched.status,
+        bytes=len(fetched.body), attempts=fetched.attempts, new_items=len(new_rows),
+        changed_items=len(changed), error=warning))
+    values: dict[str, Any] = dict(
+        sid=source.id, last_fetch_at=when, last_ok_at=when, last_status=outcome,
+        last_http_status=fetched.status, consecutive_failures=0, last_error=warning)
+    if not fetched.not_modified:
+        values.update(etag=fetched.etag, last_modified=fetched.last_modified)
+    if parsed is not None:
+        values.update(detected_kind=parsed.kind, feed_title=parsed.title[:500])
+        if parsed.link:
+            values["site_url"] = parsed.link
+    conn.execute(_UPDATE_SOURCE, values)
+    return SaveResult(new=len(new_rows), changed=len(changed))
+
+
+def _item_row(source_id: int, item: ParsedItem, seen: str) -> dict[str, Any]:
     return dict(
         source_id=source_id, identity=item.identity, guid=item.guid, url=item.url,
         canonical_url=item.canonical_url, title=item.title, author=item.author,
-        published_at=iso(published), published_in_feed=item.published is not None,
-        first_seen_at=iso(seen_at), updated_at=iso(seen_at), text=item.text,
+        published_at=_iso(item.published) if item.published is not None else seen,
+        published_in_feed=item.published is not None,
+        first_seen_at=seen, updated_at=seen, text=item.text,
         text_origin=item.text_origin, raw=item.raw,
         content_hash=item.content_hash,
-        links=_links_json(item), signals=json.dumps(item.signals, sort_keys=True),
+        links=_links_json(item), signals=_signals_json(item),
     )
 
 
+def _iso(moment: datetime) -> str:
+    """``clock.iso`` without strftime: the same string, in a third of the time (50,000 rows a fetch)."""
+    m = moment.astimezone(UTC)
+    if m.year < 1000:  # strftime does not pad such years; keep its spelling
+        return iso(m)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+
+
 def _links_json(item: ParsedItem) -> str:
+    if not item.links:
+        return "[]"
     return json.dumps([{"url": link.url, "text": link.text} for link in item.links])
 
 
-def _revise(conn: sa.Connection, item_id: int, item: ParsedItem, seen_at: datetime) -> None:
+def _signals_json(item: ParsedItem) -> str:
+    return json.dumps(item.signals, sort_keys=True) if item.signals else "{}"
+
+
+def _revise(conn: sa.Connection, item_id: int, item: ParsedItem, seen: str) -> None:
     """Keep the old version as a revision, then update the item in place."""
-    old = conn.execute(sa.select(t.items).where(t.items.c.id == item_id)).one()
-    conn.execute(t.item_revisions.insert().values(
+    old = conn.execute(_ITEM_BY_ID, {"iid": item_id}).one()
+    conn.execute(_INSERT_REVISION, dict(
         item_id=item_id, seen_at=old.updated_at, content_hash=old.content_hash, title=old.title,
         text=old.text, raw=old.raw))
-    conn.execute(t.items.update().where(t.items.c.id == item_id).values(
-        title=item.title, url=item.url, canonical_url=item.canonical_url, text=item.text,
-        raw=item.raw, author=item.author, content_hash=item.content_hash, updated_at=iso(seen_at),
+    conn.execute(_UPDATE_ITEM, dict(
+        iid=item_id, title=item.title, url=item.url, canonical_url=item.canonical_url, text=item.text,
+        raw=item.raw, author=item.author, content_hash=item.content_hash, updated_at=seen,
         text_origin=item.text_origin,
-        links=_links_json(item), signals=json.dumps(item.signals, sort_keys=True)))
+        links=_links_json(item), signals=_signals_json(item)))
