@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 __all__ = ["build_int8", "cache_dir", "int8_model"]
 
 #: Bump when the rewrite changes, so that stale cached files are not used.
-REWRITE_VERSION = 2
+REWRITE_VERSION = 3
 _MS_DOMAIN = "com.microsoft"
 
 
@@ -183,6 +183,7 @@ def _fuse_gelu(model: Any) -> int:
         drop.update(id(n) for n in (div, erf, add, half, last))
     if fused:
         _remove_nodes(graph, nodes, drop, fused)
+        _remove_unused_initializers(graph)  # the constants 1, 0.5 and √2
         if not any(op.domain == _MS_DOMAIN for op in model.opset_import):
             model.opset_import.append(helper.make_opsetid(_MS_DOMAIN, 1))
     return len(fused)
