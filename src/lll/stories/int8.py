@@ -171,12 +171,13 @@ def _fuse_gelu(model: Any) -> int:
         add = only(erf.output[0], "Add")
         half = only(add.output[0], "Mul") if add is not None else None
         last = only(half.output[0], "Mul") if half is not None else None
-        if div is None or div.op_type != "Div" or not constant(div.input[1], 2**0.5) or last is None:
+        if div is None or add is None or half is None or last is None:
             continue
         x = div.input[0]
-        if not any(constant(name, 1.0) for name in add.input):
-            continue
-        if not any(constant(name, 0.5) for name in half.input) or x not in last.input:
+        if (div.op_type != "Div" or len(consumers[div.output[0]]) != 1
+                or not constant(div.input[1], 2**0.5) or x not in last.input
+                or not any(constant(name, 1.0) for name in add.input)
+                or not any(constant(name, 0.5) for name in half.input)):
             continue
         fused[id(last)] = helper.make_node("Gelu", [x], [last.output[0]], name=f"{last.name}_gelu",
                                            domain=_MS_DOMAIN)
