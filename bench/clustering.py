@@ -292,12 +292,17 @@ def section_tweets(tweets: Corpus) -> dict[str, tuple[Score, Any]]:
         results[label] = (test, chosen)
         print(f"{label:44} {test.precision:6.3f} {test.recall:6.3f} {test.f1:6.3f} "
               f"{test.ari:6.3f} | {on_all.f1:6.3f}  {describe(chosen)}", flush=True)
-    best = results["ENGINE MiniLM + TF-IDF + time gap + #tags"][0]
     base = results["BASELINE TF-IDF batch agglomerative"][0]
-    gain = best.f1 - base.f1
-    verdict = "met" if best.f1 >= 0.85 and gain >= 0.10 else "NOT met"
-    print(f"\nengine - baseline: B-cubed F1 {gain:+.3f}, ARI {best.ari - base.ari:+.3f}   "
-          f"(target F1 >= 0.85 and >= baseline + 0.10: {verdict})")
+    print()
+    # The re-tuned row picks among settings that tie within ~0.001 on the first half, so it can
+    # move by ±0.006 with tiny vector changes; the shipped settings are fixed.
+    for label, name in (("engine, re-tuned on the first half", "ENGINE MiniLM + TF-IDF + time gap + #tags"),
+                        ("engine, shipped LIVE_TWEETS settings", "engine, LIVE_TWEETS settings (shipped)")):
+        best = results[name][0]
+        gain = best.f1 - base.f1
+        verdict = "met" if best.f1 >= 0.85 and gain >= 0.10 else "NOT met"
+        print(f"{label}: B-cubed F1 {best.f1:.4f}, {gain:+.3f} over the baseline, ARI {best.ari - base.ari:+.3f}   "
+              f"(target F1 >= 0.85 and >= baseline + 0.10: {verdict})")
     return results
 
 
