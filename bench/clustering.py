@@ -2,7 +2,8 @@
 
 Usage::
 
-    python bench/clustering.py [--data DIR] [--sizes 1000,3000,10000] [--no-speed]
+    python bench/clustering.py [--data DIR] [--sizes 1000,3000,10000] [--no-speed | --speed-only]
+                               [--compute int8|float]
 
 ``--data`` defaults to ``../shared/data`` beside the repository. Three sections:
 
@@ -16,7 +17,12 @@ Usage::
    reported on Sept 16-30, MiniLM against TF-IDF; and the NEWSLETTER settings
    on the same entries.
 3. Speed and peak RSS of embedding + clustering 1,000 / 3,000 / 10,000 texts,
-   each size in a fresh process.
+   each run in a fresh process: the model's float32 graph (the baseline) beside
+   the int8 rewrite (the default) and beside vectors read back from the cache,
+   with the ratio.
+
+``--compute float`` runs sections 1 and 2 on the float32 graph, for a before/after
+of the clustering figures.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -50,6 +57,9 @@ from lll.stories.cluster import (  # noqa: E402
     link_followups,
 )
 from lll.stories.embed import MiniLMEmbedder, TfidfEmbedder, tfidf_vectors  # noqa: E402
+from lll.stories.engine import EMBED_CHARS  # noqa: E402
+from lll.stories.vectors import CachedEmbedder, StoreVectors  # noqa: E402
+from lll.store import Store  # noqa: E402
 
 REPORTEDLY = "clustering/reportedly-wikicep-2015/reportedly/threads_tweets.json"
 WIKICEP = "clustering/reportedly-wikicep-2015/wikipedia_cep/wikitimes_CEP_2015-09.json"
@@ -282,12 +292,17 @@ def section_tweets(tweets: Corpus) -> dict[str, tuple[Score, Any]]:
         results[label] = (test, chosen)
         print(f"{label:44} {test.precision:6.3f} {test.recall:6.3f} {test.f1:6.3f} "
               f"{test.ari:6.3f} | {on_all.f1:6.3f}  {describe(chosen)}", flush=True)
-    best = results["ENGINE MiniLM + TF-IDF + time gap + #tags"][0]
     base = results["BASELINE TF-IDF batch agglomerative"][0]
-    gain = best.f1 - base.f1
-    verdict = "met" if best.f1 >= 0.85 and gain >= 0.10 else "NOT met"
-    print(f"\nengine - baseline: B-cubed F1 {gain:+.3f}, ARI {best.ari - base.ari:+.3f}   "
-          f"(target F1 >= 0.85 and >= baseline + 0.10: {verdict})")
+    print()
+    # The re-tuned row picks among settings that tie within ~0.001 on the first half, so it can
+    # move by ±0.006 with tiny vector changes; the shipped settings are fixed.
+    for label, name in (("engine, re-tuned on the first half", "ENGINE MiniLM + TF-IDF + time gap + #tags"),
+                        ("engine, shipped LIVE_TWEETS settings", "engine, LIVE_TWEETS settings (shipped)")):
+        best = results[name][0]
+        gain = best.f1 - base.f1
+        verdict = "met" if best.f1 >= 0.85 and gain >= 0.10 else "NOT met"
+        print(f"{label}: B-cubed F1 {best.f1:.4f}, {gain:+.3f} over the baseline, ARI {best.ari - base.ari:+.3f}   "
+              f"(target F1 >= 0.85 and >= baseline + 0.10: {verdict})")
     return results
 
 
@@ -442,25 +457,43 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def speed_child(data: Path, n: int) -> None:
-    """Run in a fresh process: embed and cluster ``n`` texts; print one JSON line."""
+#: The speed section's paths, in the order printed: the float32 graph as shipped (the
+#: baseline), the int8 rewrite (the default), and a day drafted again (vectors from the cache).
+SPEED_MODES = ("float", "int8", "cached")
+
+
+def speed_child(data: Path, n: int, mode: str) -> None:
+    """Run in a fresh process: embed and cluster ``n`` texts; print one JSON line.
+
+    Texts are cut at the engine's ``EMBED_CHARS``, as ``build_stories`` does. ``cached``
+    fills a :class:`~lll.stories.vectors.CachedEmbedder` on a temporary SQLite store first
+    (not timed), then times reading every vector back.
+    """
     tweets = json.loads((data / REPORTEDLY).read_text())
     wiki = json.loads((data / WIKICEP).read_text())
     docs = synthesise([t["content"] for t in tweets] + [w["description"] for w in wiki], n)
-    embedder = MiniLMEmbedder()
+    texts = [d.text[:EMBED_CHARS] for d in docs]
+    minilm = MiniLMEmbedder(compute="float" if mode == "float" else "int8")
+    embedder: Any = minilm
+    scratch = tempfile.TemporaryDirectory()
+    if mode == "cached":
+        store = Store(f"sqlite:///{scratch.name}/vectors.db")
+        embedder = CachedEmbedder(minilm, StoreVectors(store.engine))
+        embedder.encode(texts)
     embedder.encode(["warm up the session"])
     tfidf_vectors(["warm up scikit-learn", "imports are not timed"])
     base = peak_rss_mib()
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
-    vectors = embedder.encode([d.text for d in docs])
+    vectors = embedder.encode(texts)
     t1 = time.perf_counter()
-    text = tfidf_vectors([d.text for d in docs])
+    text = tfidf_vectors(texts)
     t2 = time.perf_counter()
     labels = cluster_with(docs, vectors, NEWSLETTER, text)
     t3 = time.perf_counter()
-    print(json.dumps({"n": n, "embed": t1 - t0, "tfidf": t2 - t1, "cluster": t3 - t2,
-                      "cpu": _cpu_seconds() - cpu0, "stories": len(set(labels)),
-                      "base_mib": base, "peak_mib": peak_rss_mib()}))
+    print(json.dumps({"n": n, "mode": mode, "compute": minilm.compute, "embed": t1 - t0,
+                      "tfidf": t2 - t1, "cluster": t3 - t2, "cpu": _cpu_seconds() - cpu0,
+                      "stories": len(set(labels)), "base_mib": base, "peak_mib": peak_rss_mib()}))
+    scratch.cleanup()
 
 
 def _cpu_seconds() -> float:
@@ -468,28 +501,50 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def section_speed(data: Path, sizes: Sequence[int]) -> None:
+def _speed_run(data: Path, n: int, mode: str) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    run = subprocess.run([sys.executable, __file__, "--data", str(data), "--speed-child", str(n),
+                          "--mode", mode], capture_output=True, text=True, check=True)
+    r: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    r["total"] = r["embed"] + r["tfidf"] + r["cluster"]
+    r["load"] = load
+    return r
+
+
+def section_speed(data: Path, sizes: Sequence[int], modes: Sequence[str] = SPEED_MODES) -> None:
     print("\n## 3. Speed and memory: MiniLM embedding + TF-IDF + cluster_stream (NEWSLETTER "
-          "settings), one doc every 4 minutes, each size in a fresh process (2 ORT threads)")
-    print("wall seconds; CPU = user + system seconds of that process; growth = vs the previous "
-          "size; RSS = peak resident memory of that process\n")
-    header = (f"{'texts':>6} {'embed s':>8} {'texts/s':>8} {'tfidf s':>8} {'cluster s':>9} "
-              f"{'total s':>8} {'CPU s':>7} {'growth total/CPU/cluster':>24} {'stories':>7} "
-              f"{'RSS after load':>14} {'peak RSS':>9}")
+          f"settings), texts cut at {EMBED_CHARS} characters as the engine does, one doc every "
+          "4 minutes, each run in a fresh process, 2 threads")
+    print("float = the model file's own float32 graph (the baseline); int8 = the int8 rewrite "
+          "(lll.stories.int8, the default); cached = int8 vectors read back from the SQLite "
+          "cache (a day drafted again).\nwall seconds; CPU = user + system seconds of that "
+          "process; growth = vs the previous size; RSS = peak resident memory; load = 1-minute "
+          "load average when the run started\n")
+    header = (f"{'texts':>6} {'path':>6} {'embed s':>8} {'texts/s':>8} {'tfidf s':>8} "
+              f"{'cluster s':>9} {'total s':>8} {'CPU s':>7} {'growth total/CPU':>16} "
+              f"{'stories':>7} {'RSS after load':>14} {'peak RSS':>9} {'load':>5}")
     print(header)
     print("-" * len(header))
-    previous: dict[str, float] = {}
+    previous: dict[str, dict[str, Any]] = {}
     for n in sizes:
-        run = subprocess.run([sys.executable, __file__, "--data", str(data), "--speed-child", str(n)],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(run.stdout.strip().splitlines()[-1])
-        r["total"] = r["embed"] + r["tfidf"] + r["cluster"]
-        growth = ("/".join(f"{r[k] / previous[k]:.1f}x" for k in ("total", "cpu", "cluster"))
-                  if previous else "")
-        previous = r
-        print(f"{n:6d} {r['embed']:8.1f} {n / r['embed']:8.0f} {r['tfidf']:8.2f} {r['cluster']:9.2f} "
-              f"{r['total']:8.1f} {r['cpu']:7.1f} {growth:>24} {r['stories']:7d} "
-              f"{r['base_mib']:10.0f} MiB {r['peak_mib']:5.0f} MiB", flush=True)
+        runs = {mode: _speed_run(data, n, mode) for mode in modes}
+        for mode, r in runs.items():
+            before = previous.get(mode)
+            growth = (f"{r['total'] / before['total']:.1f}x/{r['cpu'] / before['cpu']:.1f}x"
+                      if before else "")
+            label = r["compute"] if mode != "cached" else "cached"
+            print(f"{n:6d} {label:>6} {r['embed']:8.1f} {n / r['embed']:8.0f} {r['tfidf']:8.2f} "
+                  f"{r['cluster']:9.2f} {r['total']:8.1f} {r['cpu']:7.1f} {growth:>16} "
+                  f"{r['stories']:7d} {r['base_mib']:10.0f} MiB {r['peak_mib']:5.0f} MiB "
+                  f"{r['load']:5.1f}", flush=True)
+        previous = runs
+        if "float" in runs and "int8" in runs:
+            f, q = runs["float"], runs["int8"]
+            verdict = "met" if q["total"] <= 60 and q["peak_mib"] <= 2048 else "NOT met"
+            print(f"{n:6d}  int8 vs float: {f['total'] / q['total']:.1f}x less wall, "
+                  f"{f['cpu'] / q['cpu']:.1f}x less CPU"
+                  + (f"   (target at 10,000: <= 60 s, <= 2 GiB: {verdict})" if n == 10_000 else ""),
+                  flush=True)
 
 
 # ---------------------------------------------------------------- main
@@ -500,16 +555,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--sizes", default="1000,3000,10000")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="only section 3")
+    parser.add_argument("--compute", choices=("int8", "float"), default="int8",
+                        help="MiniLM arithmetic for sections 1 and 2 (default int8, as shipped)")
     parser.add_argument("--speed-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=SPEED_MODES, default="int8", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.speed_child:
-        speed_child(args.data, args.speed_child)
+        speed_child(args.data, args.speed_child, args.mode)
+        return 0
+    if args.speed_only:
+        section_speed(args.data, [int(x) for x in args.sizes.split(",")])
         return 0
     started = time.perf_counter()
-    embedder = MiniLMEmbedder()
+    embedder = MiniLMEmbedder(compute=args.compute)
     tweets = load_tweets(args.data, embedder)
     wiki, stories = load_wiki(args.data, embedder)
-    print(f"# Story clustering bench ({embedder.name}; embedded {len(tweets.docs) + len(wiki.docs):,} "
+    print(f"# Story clustering bench ({embedder.name}, {embedder.compute} compute; embedded {len(tweets.docs) + len(wiki.docs):,} "
           f"texts in {time.perf_counter() - started:.1f} s; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     section_tweets(tweets)

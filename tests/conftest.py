@@ -72,12 +72,19 @@ def _offline_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     raise socket.gaierror(socket.EAI_NONAME, f"tests are offline: no DNS lookup for {name!r}")
 
 
+@pytest.fixture(scope="session")
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole run (the int8 MiniLM copy is built once), never ~/.cache."""
+    return tmp_path_factory.mktemp("lll-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test: its own workspace folder, no time or address-policy overrides from the
-    environment, and no DNS (so nothing can reach the internet)."""
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Path) -> Iterator[Path]:
+    """Every test: its own workspace folder, the run's model cache, no time or address-policy
+    overrides from the environment, and no DNS (so nothing can reach the internet)."""
     workspace = tmp_path / "workspace"
     monkeypatch.setenv("LLL_WORKSPACE", str(workspace))
+    monkeypatch.setenv("LLL_CACHE_DIR", str(_model_cache))
     for name in ("LLL_NOW", "LLL_ALLOW_PRIVATE", "LLL_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -20,8 +20,8 @@ from lll.stories.clocks import (
     extract_clocks,
     is_due,
     spell_count,
-    split_sentences,
 )
+from lll.text import sentence_spans
 
 FRIDAY = date(2026, 4, 10)  # the reference issue's date, a Friday
 
@@ -416,6 +416,11 @@ def test_spell_count_heading_and_negative() -> None:
 
 
 # ----------------------------------------------------------------- sentence splitting
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """How the clocks read a text: LLL's one splitter, over paragraphs."""
+    return sentence_spans(text, paragraphs=True)
 
 
 def sentences(text: str) -> list[str]:

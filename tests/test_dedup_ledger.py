@@ -343,6 +343,22 @@ def test_novelty_and_figures_normalise_thousands_separators() -> None:
     assert (share, figures) == (0.0, set())
 
 
+def test_when_two_groups_continue_one_ledger_story_the_closer_keeps_its_id_whatever_the_order() -> None:
+    from lll.stories.engine import _ledger_keepers
+    from lll.stories.ledger import Match
+
+    entry = LedgerEntry(id="s-ledger", title="Harbor", text="Harbor launches", urls=frozenset(),
+                        item_ids=frozenset({1}), first_day="2026-04-08")
+    near = ((whole(item(7, "Harbor now has 5,000 teams.")),), Match(entry, "update", 0.8, ""))
+    far = ((whole(item(3, "Harbor is hiring.")),), Match(entry, "update", 0.6, ""))
+    alone = ((whole(item(5, "Something else.")),), Match(None, "new", 0.0, ""))
+    assert _ledger_keepers([far, near, alone]) == {"s-ledger": 1}
+    assert _ledger_keepers([near, alone, far]) == {"s-ledger": 0}  # not the first in item order
+    tie = ((whole(item(9, "Harbor again.")),), Match(entry, "update", 0.8, ""))
+    first, second = _ledger_keepers([near, tie]), _ledger_keepers([tie, near])
+    assert first["s-ledger"] == 1 - second["s-ledger"]  # a tie goes to the same group either way
+
+
 # -- ranking ---------------------------------------------------------------------------------------
 
 

@@ -401,9 +401,12 @@ def test_redrafting_a_day_replaces_it_byte_for_byte(demo: Demo) -> None:
     before = table_counts(demo.db)
     md_before = demo.md("2026-04-10").encode()
     with Newsletter(Workspace.open(demo.root)) as letter, frozen_at(demo_run.end_of_day("2026-04-10")):
-        Drafter(letter).draft("2026-04-10")
+        drafter = Drafter(letter)
+        drafter.draft("2026-04-10")
     assert demo.md("2026-04-10").encode() == md_before
     assert table_counts(demo.db) == before
+    # every vector came from the cache (unit_vectors): nothing was embedded again
+    assert drafter.embedder.misses == 0 and drafter.embedder.hits > 0
 
 
 # -- small workspaces, driven through the CLI ------------------------------------------------------

@@ -90,14 +90,56 @@ def test_minilm_rows_are_unit_and_paraphrases_score_higher(minilm: MiniLMEmbedde
     assert paraphrase > unrelated + 0.4
 
 
-def test_minilm_keeps_input_order_across_length_sorted_batches(minilm: MiniLMEmbedder) -> None:
+def test_minilm_keeps_input_order_and_a_text_gets_one_vector_whatever_its_neighbours(
+        minilm: MiniLMEmbedder) -> None:
     texts = [QUAKE[0] * 3, "short", GPU[1], "another " * 40, FOOTBALL[0]]
     together = minilm.encode(texts)
-    small_batches = MiniLMEmbedder(batch_size=2).encode(texts)
     alone = np.vstack([minilm.encode([t]) for t in texts])
-    assert np.allclose(together, alone, atol=1e-4)
-    assert np.allclose(small_batches, alone, atol=1e-4)
+    assert minilm.compute == "int8" and minilm.batch_size == 1
+    assert np.array_equal(together, alone)  # int8 runs each text alone: the cache relies on it
     assert minilm.encode([]).shape == (0, 384)
+
+
+def test_minilm_float_batches_by_length_and_agrees_with_int8(minilm: MiniLMEmbedder) -> None:
+    texts = [QUAKE[0] * 3, "short", GPU[1], "another " * 40, FOOTBALL[0]]
+    plain = MiniLMEmbedder(compute="float")
+    small_batches = MiniLMEmbedder(compute="float", batch_size=2).encode(texts)
+    alone = np.vstack([plain.encode([t]) for t in texts])
+    assert np.allclose(plain.encode(texts), alone, atol=1e-4)
+    assert np.allclose(small_batches, alone, atol=1e-4)
+    cosines = (minilm.encode(texts) * alone).sum(axis=1)
+    assert cosines.min() > 0.98, cosines
+    assert plain.key.endswith("/float/256") and minilm.key.endswith("/int8/256")
+
+
+def test_int8_rewrite_is_cached_and_keeps_the_gelu_products_in_float(tmp_path: Path) -> None:
+    import onnx
+
+    from lll.stories import int8
+
+    source = embed.find_model_file()
+    assert source is not None
+    built = int8.int8_model(source, embed.MODEL_SHA256, tmp_path)
+    assert int8.int8_model(source, embed.MODEL_SHA256, tmp_path) == built  # the cached file
+    ops = Counter(node.op_type for node in onnx.load(str(built)).graph.node)
+    assert ops["Gelu"] == 6 and ops["Erf"] == 0
+    assert ops["MatMulInteger"] == 30  # q, k, v, attention out, FFN in: 5 per layer
+    assert ops["Cast"] < Counter(n.op_type for n in onnx.load(str(source)).graph.node)["Cast"]
+
+
+def test_int8_falls_back_to_float_with_a_warning(monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from lll.stories import int8
+
+    def unavailable(*_args: object) -> Path:
+        raise ImportError("No module named 'onnx'")
+
+    monkeypatch.setattr(int8, "int8_model", unavailable)
+    embedder = MiniLMEmbedder()
+    with caplog.at_level("WARNING"):
+        vector = embedder.encode([GPU[0]])
+    assert embedder.compute == "float" and embedder.key.endswith("/float/256")
+    assert vector.shape == (1, 384) and "pip install onnx" in caplog.text
 
 
 def test_minilm_truncates_long_texts(minilm: MiniLMEmbedder) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from fakes.issue import BASE_URL, DAY, DAYS, drop_paragraph, workspace_copy
+from fakes.issue import BASE_URL, DAY, DAYS, DROPPED_LINK, drop_paragraph, first_section_anchor, workspace_copy
 
 from conftest import query
 from lll.errors import PublishSettingsError
@@ -54,7 +54,7 @@ def test_pages_anchors_and_callbacks_to_the_archive(ws: Path, monkeypatch: pytes
     story_ids = {p["story_id"] for s in data["sections"] for p in s["paragraphs"]}
     for story_id in story_ids:
         assert f'id="{story_id}"' in page, f"no anchor for story {story_id}"
-    assert 'id="lede"' in page and 'id="project-glasswing"' in page
+    assert 'id="lede"' in page and f'id="{first_section_anchor(ws)}"' in page
     # callbacks in the 04-10 issue are {base_url}/{DATE}.html, and those pages exist
     earlier = [h for h in hrefs(page) if h.startswith(BASE_URL + "/2026-04-0")]
     assert f"{BASE_URL}/2026-04-09.html" in earlier and f"{BASE_URL}/2026-04-08.html" in earlier
@@ -118,7 +118,7 @@ def test_republish_is_a_no_op_and_an_edit_keeps_the_id(ws: Path, monkeypatch: py
     monkeypatch.setenv("LLL_NOW", "2026-04-11T08:00:00Z")
     receipt = publish(ws)
     assert receipt.action == "updated" and receipt.url == f"{BASE_URL}/{DAY}.html"
-    assert "chain-of-thought-is-scaffolding" not in (site / f"{DAY}.html").read_text()
+    assert DROPPED_LINK not in (site / f"{DAY}.html").read_text()
     entry = feedparser.parse((site / "atom.xml").read_bytes()).entries[0]
     assert entry.id == f"{BASE_URL}/{DAY}.html"
     assert entry.published.startswith("2026-04-10T23:59") and entry.updated.startswith("2026-04-11T08:00")

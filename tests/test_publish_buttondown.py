@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fakes.buttondown import FakeButtondown
-from fakes.issue import BASE_URL, DAY, drop_paragraph, workspace_copy
+from fakes.issue import BASE_URL, DAY, DROPPED_LINK, drop_paragraph, workspace_copy
 
 from conftest import query
 from lll.errors import PublishError, PublishSettingsError
@@ -56,7 +56,7 @@ def test_a_draft_with_explicit_status_once_then_updated_in_place(ws: Path, bd: F
     drop_paragraph(ws, CLAUDEONOMICS)
     second = publish(ws, bd)
     assert (second.action, second.remote_id) == ("updated", first.remote_id)
-    assert len(bd.emails) == 1 and "chain-of-thought-is-scaffolding" not in email["body"]
+    assert len(bd.emails) == 1 and DROPPED_LINK not in email["body"]
     patch = next(c for c in bd.calls if c.method == "PATCH")
     assert patch.json["status"] == "draft", "status is explicit on every write"
     assert row(ws)["content_hash"] == second.content_hash

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes.forem import ACCEPT_V1, FakeForem
-from fakes.issue import DAY, drop_paragraph, workspace_copy
+from fakes.issue import DAY, DROPPED_LINK, drop_paragraph, workspace_copy
 
 from conftest import query
 from lll.errors import PublishError, PublishSettingsError, VerificationError
@@ -83,7 +83,7 @@ def test_a_changed_draft_updates_the_same_article_and_keeps_its_tags(ws: Path, f
     assert (second.action, second.remote_id) == ("updated", first.remote_id)
     assert second.content_hash != first.content_hash
     [article] = forem.mine()
-    assert "chain-of-thought-is-scaffolding" not in article["body_markdown"]
+    assert DROPPED_LINK not in article["body_markdown"]
     assert article["tags"] == ["ai"], "tags are resent on every update (DEV drops them otherwise)"
     put = next(c for c in forem.calls if c.method == "PUT")
     assert "published" not in put.json["article"] and "published_at" not in put.json["article"]

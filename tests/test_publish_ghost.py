@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakes.ghost import FakeGhost, _b64decode
-from fakes.issue import DAY, drop_paragraph, workspace_copy
+from fakes.issue import DAY, DROPPED_LINK, drop_paragraph, workspace_copy
 
 from conftest import query
 from lll.errors import PublishError, PublishSettingsError
@@ -63,7 +63,7 @@ def test_a_draft_post_once_then_updated_with_the_current_updated_at(ws: Path, gh
     drop_paragraph(ws, CLAUDEONOMICS)
     second = publish(ws, ghost)
     assert (second.action, second.remote_id) == ("updated", first.remote_id)
-    assert len(ghost.posts) == 1 and "chain-of-thought-is-scaffolding" not in post["html"]
+    assert len(ghost.posts) == 1 and DROPPED_LINK not in post["html"]
     put = next(c for c in ghost.calls if c.method == "PUT")
     assert put.query == {"source": "html"} and "status" not in put.json["posts"][0]
     # every request carried its own valid, short-lived token, checked by the server
@@ -78,7 +78,7 @@ def test_a_stale_updated_at_is_read_again_and_retried_once(ws: Path, ghost: Fake
     ghost.fail_next("PUT", "someone_saves")
     receipt = publish(ws, ghost)
     assert receipt.action == "updated" and ghost.count("PUT") == 2 and len(ghost.posts) == 1
-    assert "chain-of-thought-is-scaffolding" not in next(iter(ghost.posts.values()))["html"]
+    assert DROPPED_LINK not in next(iter(ghost.posts.values()))["html"]
 
 
 def test_two_collisions_leave_a_failed_state_saying_someone_is_editing(ws: Path, ghost: FakeGhost) -> None:

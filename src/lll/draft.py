@@ -29,6 +29,7 @@ from lll.newsletter import Newsletter
 from lll.stories.clocks import extract_clocks
 from lll.stories.embed import Embedder, default_embedder
 from lll.stories.engine import build_stories
+from lll.stories.vectors import CachedEmbedder, StoreVectors
 from lll.stories.units import ItemView, StoryUnit
 from lll.records import Link
 from lll.store.records import IssueRow, Records
@@ -121,19 +122,22 @@ def find_clocks(unit: StoryUnit, today: date | None = None) -> list[ClockFinding
 
 
 class Drafter:
-    """Drafts issues for one newsletter. The embedder is loaded once and reused."""
+    """Drafts issues for one newsletter. The embedder is loaded once and reused; its
+    vectors are cached in the workspace database by content hash (``unit_vectors``)."""
 
     def __init__(self, letter: Newsletter, embedder: Embedder | None = None,
                  models: ModelChoice | None = None) -> None:
         self.letter = letter
         self.records = Records(letter.store)
-        self._embedder = embedder
+        self._given = embedder
+        self._embedder: CachedEmbedder | None = None
         self.models = models  # the command line's choice, over [models] in lll.toml
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> CachedEmbedder:
         if self._embedder is None:
-            self._embedder = default_embedder()
+            inner = self._given if self._given is not None else default_embedder()
+            self._embedder = CachedEmbedder(inner, StoreVectors(self.letter.store.engine))
         return self._embedder
 
     def issue_url(self, day: str) -> str:

@@ -57,6 +57,20 @@ def workspace_copy(factory: pytest.TempPathFactory, dest: Path, extra_toml: str 
     return dest
 
 
+#: The link of the story paragraph the editing tests drop (The Algorithmic Bridge on chain of thought).
+DROPPED_LINK = "thealgorithmicbridge.com/p/chain-of-thought-is-scaffolding"
+
+
+def first_section_anchor(workspace: Path, day: str = DAY) -> str:
+    """The anchor of the issue's first section heading (which stories share a section follows
+    the embeddings, so tests read it from the draft rather than spell it out)."""
+    from lll.publish.render import slug
+
+    markdown = (workspace / "issues" / f"{day}.md").read_text(encoding="utf-8")
+    heading = next(line[3:] for line in markdown.splitlines() if line.startswith("## "))
+    return slug(heading)
+
+
 def drop_paragraph(workspace: Path, starts_with: str, day: str = DAY) -> None:
     """Edit the draft as an editor would: remove one story paragraph (it still verifies)."""
     path = workspace / "issues" / f"{day}.md"

@@ -118,6 +118,18 @@ MIGRATIONS: list[Migration] = [
                 tokens_out INTEGER NOT NULL, created_at VARCHAR NOT NULL)""",
         ],
     ),
+    (
+        "0005_unit_vectors",
+        [
+            # Story-unit embeddings by content hash (embedder key + text), so that a day drafted
+            # again, or the next day's overlapping window, does not embed the same text twice.
+            # IF NOT EXISTS: a half-applied copy of this migration is finished, not an error.
+            """CREATE TABLE IF NOT EXISTS unit_vectors (
+                key VARCHAR NOT NULL PRIMARY KEY, embedder VARCHAR NOT NULL, dim INTEGER NOT NULL,
+                vector BLOB NOT NULL, created_at VARCHAR NOT NULL)""",
+            "CREATE INDEX IF NOT EXISTS ix_unit_vectors_created ON unit_vectors (created_at)",
+        ],
+    ),
 ]
 
 _PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}

@@ -219,3 +219,14 @@ model_cache = sa.Table(
     sa.Column("tokens_out", sa.Integer, nullable=False),
     sa.Column("created_at", sa.String, nullable=False),
 )
+
+# Story-unit embeddings by content hash (``lll.stories.vectors``): float32 rows, little-endian.
+unit_vectors = sa.Table(
+    "unit_vectors", metadata,
+    sa.Column("key", sa.String, primary_key=True),  # sha256 of the embedder's key and the text
+    sa.Column("embedder", sa.String, nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Index("ix_unit_vectors_created", "created_at"),
+)

@@ -10,7 +10,8 @@ exact character offsets into the text.
 
 Rules (each one tested in ``tests/test_clocks.py``):
 
-- **Sentences** come from :func:`split_sentences`, a light splitter that keeps
+- **Sentences** come from :func:`lll.text.sentence_spans` with
+  ``paragraphs=True``, the splitter the writer and the verifier use: it keeps
   abbreviations ("U.S.", "Dr.", "Inc.", "p.m."), decimals and version numbers
   ("4.5", "GPT 5.2") inside their sentence; blank lines, list items and
   heading-like lines also end a sentence. ``text[start:end]`` is the sentence.
@@ -72,10 +73,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final, Literal
+
+from lll.text import sentence_spans
 
 __all__ = [
     "PAST_GRACE_DAYS",
@@ -85,7 +88,6 @@ __all__ = [
     "extract_clocks",
     "is_due",
     "spell_count",
-    "split_sentences",
 ]
 
 Precision = Literal["day", "week", "month", "quarter", "year", "horizon"]
@@ -145,119 +147,6 @@ def spell_count(n: int) -> str:
         word = _TENS_WORDS[tens - 2].capitalize()
         return word if units == 0 else f"{word}-{_SMALL_NUMBERS[units].capitalize()}"
     return str(n)
-
-
-# --------------------------------------------------------------------------- sentences
-
-# Abbreviations after which a period does not end a sentence (exact case).
-_ABBREVIATIONS: Final = frozenset(
-    "Mr Mrs Ms Mx Dr Prof Sr Jr St Mt Rev Gen Gov Sen Rep Sgt Capt Col Lt "
-    "Inc Ltd Co Corp Bros No Nos Fig Figs Vol Eq Dept Univ Ave Est Approx "
-    "vs vs cf al approx est ca viz "
-    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec "
-    "Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun Ph.D".split()
-)
-_DOTTED: Final = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")  # U.S, p.m, e.g, i.e
-_TERMINATOR: Final = re.compile(r"(?:\.{3}|…|[.!?])+[\"'”’»)\]]*")
-_LIST_MARKER: Final = re.compile(r"[ \t]*(?:[-*•+▪◦–]|\d{1,3}[.)]|#{1,6})[ \t]+")
-_SMALL_WORDS: Final = frozenset(
-    "a an and as at but by for from in into of on or the to vs via with".split()
-)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Split ``text`` into sentences, as ``(start, end)`` offsets into it.
-
-    Each span is trimmed of surrounding whitespace and of a leading list or
-    heading marker ("- ", "1. ", "## "), so ``text[start:end]`` is the sentence
-    as written. Blank lines, list items and heading-like lines (short, Title
-    Case, no final punctuation) end a sentence; a single newline inside
-    wrapped prose does not.
-    """
-    spans: list[tuple[int, int]] = []
-    for block_start, block_end in _blocks(text):
-        marker = _LIST_MARKER.match(text, block_start, block_end)
-        start = marker.end() if marker else block_start
-        for s, e in _sentences_in(text, start, block_end):
-            s, e = _trim(text, s, e)
-            if s < e:
-                spans.append((s, e))
-    return spans
-
-
-def _blocks(text: str) -> Iterator[tuple[int, int]]:
-    """Runs of lines that a sentence may span (paragraphs, list items, headings)."""
-    block_start: int | None = None
-    previous_heading = in_list_item = False
-    position = 0
-    for line in text.splitlines(keepends=True):
-        line_start, position = position, position + len(line)
-        stripped = line.strip()
-        is_item = _LIST_MARKER.match(line) is not None
-        # A list item goes on only over indented lines (Markdown's continuation).
-        list_ends = in_list_item and not line[:1].isspace()
-        if block_start is not None and (not stripped or previous_heading or is_item or list_ends):
-            yield block_start, line_start
-            block_start = None
-        if stripped and block_start is None:
-            block_start = line_start
-            in_list_item = is_item
-        previous_heading = bool(stripped) and _looks_like_heading(stripped)
-    if block_start is not None:
-        yield block_start, len(text)
-
-
-def _looks_like_heading(line: str) -> bool:
-    """A short Title Case line without final punctuation, or a Markdown heading."""
-    if line.startswith("#"):
-        return True
-    if len(line) > 100 or line[-1] in ".!?:;,\"'”’)":
-        return False
-    words = re.findall(r"[^\W\d_][\w'’.-]*", line)
-    significant = [w for w in words if w.lower() not in _SMALL_WORDS]
-    if not significant or len(words) > 14:
-        return False
-    capitalised = sum(1 for w in significant if w[0].isupper())
-    return capitalised * 3 >= len(significant) * 2
-
-
-def _sentences_in(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Sentence spans (untrimmed) of ``text[start:end]``."""
-    sentence_start = start
-    for terminator in _TERMINATOR.finditer(text, start, end):
-        after = terminator.end()
-        rest = text[after:end]
-        following = rest.lstrip()
-        if not following:
-            continue  # the block's end closes the sentence anyway
-        if len(following) == len(rest):  # no space: "4.5", "Z.ai", "end.The"
-            continue
-        if following[0].islower() or not _ends_sentence(text, sentence_start, terminator):
-            continue
-        yield sentence_start, after
-        sentence_start = after
-    yield sentence_start, end
-
-
-def _ends_sentence(text: str, sentence_start: int, terminator: re.Match[str]) -> bool:
-    """False when the period of ``terminator`` belongs to an abbreviation."""
-    if terminator.group() != ".":
-        return True
-    word_start = terminator.start()
-    while word_start > sentence_start and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start : terminator.start()].lstrip("(\"'“‘[")
-    if word in _ABBREVIATIONS or _DOTTED.fullmatch(word):
-        return False
-    return not (len(word) == 1 and word.isupper())  # an initial: "J. Smith"
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 # --------------------------------------------------------------------------- phrases
@@ -912,7 +801,7 @@ def extract_clocks(text: str, reference: date) -> list[ClockCandidate]:
     the order of the text, at most one per sentence.
     """
     clocks: list[ClockCandidate] = []
-    for start, end in split_sentences(text):
+    for start, end in sentence_spans(text, paragraphs=True):
         sentence = text[start:end]
         found = _clock_in(sentence, reference)
         if found is None:

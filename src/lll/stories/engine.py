@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from lll.stories.dedup import LAYERS, DedupSettings, dedup, hub_links, url_keys
 from lll.stories.embed import Embedder
-from lll.stories.ledger import LedgerSettings, classify
+from lll.stories.ledger import LedgerSettings, Match, classify
 from lll.stories.model import LedgerEntry, LeftOut, Story
 from lll.stories.rank import RankSettings, score
 from lll.stories.units import ItemView, StoryUnit, split_item
@@ -113,6 +113,20 @@ def _centroid(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
 
 
+def _ledger_keepers(grouped: Sequence[tuple[tuple[StoryUnit, ...], Match]]) -> dict[str, int]:
+    """For each ledger story that groups of the day continue, the group that keeps its id: the
+    closest one (then the one whose own id sorts first). Another group continuing it gets an id of
+    its own. Never the first in unit order: that follows the database ids, i.e. fetch order."""
+    best: dict[str, tuple[tuple[float, str], int]] = {}
+    for n, (story_units, match) in enumerate(grouped):
+        if match.entry is None:
+            continue
+        key = (-match.similarity, _story_id(story_units[0]))
+        if match.entry.id not in best or key < best[match.entry.id][0]:
+            best[match.entry.id] = (key, n)
+    return {entry: n for entry, (_key, n) in best.items()}
+
+
 def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embedder: Embedder, *,
                   now: datetime, published_after: datetime, field: str = "AI",
                   settings: EngineSettings = EngineSettings()) -> DayStories:
@@ -133,7 +147,7 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
     hubs = hub_links(units)
     groups = dedup(units, vectors, settings.dedup, hubs)
     counts.update({f"merged_{layer}": n for layer, n in groups.merges.items()})
-    by_id: dict[str, Story] = {}
+    grouped = []
     for members in groups.clusters():
         ordered = sorted(members, key=lambda i: _lead_order(units[i]))
         story_units = tuple(units[i] for i in ordered)
@@ -141,9 +155,12 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
         text = "\n".join(u.content for u in story_units)
         urls = frozenset().union(*(url_keys(u, hubs) for u in story_units))
         match = classify(text, urls, frozenset(u.item.id for u in story_units), vector, ledger, settings.ledger)
-        story_id = match.entry.id if match.entry else _story_id(story_units[0])
-        if story_id in by_id:  # another group of the day already continues that ledger story
-            story_id = _story_id(story_units[0])
+        grouped.append((story_units, vector, urls, match))
+    keepers = _ledger_keepers([(units_, match) for units_, _, _, match in grouped])
+    by_id: dict[str, Story] = {}
+    for n, (story_units, vector, urls, match) in enumerate(grouped):
+        keeps = match.entry is not None and keepers[match.entry.id] == n
+        story_id = match.entry.id if match.entry is not None and keeps else _story_id(story_units[0])
         relevance = OFF_TOPIC if off_topic(story_units, field) else float(vector @ field_vector)
         story = Story(id=story_id, units=story_units, status=match.status, previous=match.entry,
                       reasons=(match.reason,), vector=vector, relevance=relevance, urls=urls)
