@@ -280,3 +280,29 @@ def test_detect_kind_needs_no_entries() -> None:
     class Empty(dict):
         entries: list[Any] = []
     assert detect_kind("https://blog.example/feed", Empty()) == "feed"
+
+
+# -- entities declared by the feed's own DTD ------------------------------------------------------
+
+ENTITY_FEED = ('<?xml version="1.0"?><!DOCTYPE rss [{decls}]><rss version="2.0"><channel><title>T</title>'
+               '<item><guid>g1</guid><title>{title}</title><link>https://example.com/1</link></item>'
+               '</channel></rss>')
+
+
+@pytest.mark.parametrize("decls", [
+    '<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;">',                        # billion laughs, one level
+    '<!ENTITY % p "<!ENTITY x \'&a;\'>"><!ENTITY a "y">',                # built through a parameter entity
+])
+def test_entities_built_from_entities_are_refused_before_expansion(decls: str) -> None:
+    body = ENTITY_FEED.format(decls=decls, title="t &b;").encode()
+    with pytest.raises(ParseError, match="entity-expansion attack"):
+        parse_feed(body, url="https://example.com/laughs.xml")
+
+
+def test_plain_and_external_entities_are_kept_or_ignored_with_a_warning() -> None:
+    decls = ('<!ENTITY co "Example &#38; Co"><!ENTITY % lat1 PUBLIC "-//W3C//ENTITIES Latin 1//EN" '
+             '"http://www.w3.org/TR/xhtml1/DTD/xhtml-lat1.ent"><!ENTITY secret SYSTEM "file:///etc/passwd">')
+    feed = parse_feed(ENTITY_FEED.format(decls=decls, title="News from &co; &secret;").encode(),
+                      url="https://example.com/feed.xml")
+    assert feed.items[0].title.startswith("News from") and "root:" not in feed.items[0].title
+    assert "external XML entities ignored, never fetched: lat1, secret" in feed.warning

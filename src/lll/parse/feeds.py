@@ -124,6 +124,32 @@ def _signals(kind: str, entry: Any, feed_url: str, text: str) -> dict[str, Any]:
     return signals
 
 
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.S | re.I)
+_ENTITY = re.compile(rb"""<!ENTITY\s+(%\s+)?([^\s"'>]+)\s+(?:(SYSTEM|PUBLIC)\b|(["'])(.*?)\4)""", re.S)
+_ENTITY_REF = re.compile(rb"[&%](?!#)[^\s;&%]+;")
+
+
+def entity_policy(body: bytes, url: str) -> str:
+    """What a feed's own DTD declares, judged before any parser expands it.
+
+    An entity whose text refers to other entities (the "billion laughs" shape) is refused
+    outright; external entities are never read (the parsers do not fetch them) and the feed
+    says so in its warning."""
+    match = _DOCTYPE_SUBSET.search(body, 0, 1 << 16)
+    if match is None:
+        return ""
+    external = []
+    for entity in _ENTITY.finditer(match.group(1)):
+        name, kind, value = entity.group(2), entity.group(3), entity.group(5)
+        label = name.decode("latin-1")
+        if value is not None and _ENTITY_REF.search(value):
+            raise ParseError(f"{url}: the feed declares XML entities built from other entities ({label}), the shape "
+                             "of an entity-expansion attack; refused without expanding them", source=url)
+        if kind:
+            external.append(label)
+    return f"external XML entities ignored, never fetched: {', '.join(external[:5])}" if external else ""
+
+
 _ARXIV_VERSION = re.compile(r"(arxiv\.org/abs/|oai:arXiv\.org:)(\d{4}\.\d{4,5})v\d+$", re.I)
 
 
@@ -238,10 +264,12 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
         meta, entries = parse_json_feed(body, url)
         effective = "feed" if kind in ("", "auto") else kind
         return _build(url, effective, meta["title"], meta["link"], entries, "", _author(meta))
+    entities = entity_policy(body, url)
     doc = read_document(body, url=url, content_type=content_type, fast=fast)
     effective = detect_kind(url, doc) if kind in ("", "auto") else kind
+    warning = "; ".join(w for w in (entities, doc.warning) if w)
     return _build(url, effective, str(doc.feed.get("title", "")), str(doc.feed.get("link", "") or ""),
-                  doc.entries, doc.warning, _author(doc.feed))
+                  doc.entries, warning, _author(doc.feed))
 
 
 def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article") -> ParsedItem:
