@@ -176,6 +176,30 @@ def test_save_is_atomic_keeps_the_previous_text_and_approve_publishes_once(clien
     assert "devto: draft" in index.text and "edited" in index.text
 
 
+@pytest.mark.parametrize("key", [KEY, "wrong-key-0987654321"])
+def test_no_api_key_reaches_the_page_or_the_workspace(ws: Path, forem: FakeForem, key: str) -> None:
+    env = {"LLL_DEVTO_API_KEY": key, "LLL_DEVTO_BASE_URL": f"{forem.base}/api"}
+    pages: list[str] = []
+    with Newsletter.open(ws) as letter:
+        app = create_app(letter, token=TOKEN, env=env)
+        with TestClient(app, base_url=ORIGIN, follow_redirects=False) as c:
+            c.get(f"/?token={TOKEN}")
+            pages.append(c.get(f"/issues/{DAY}").text)
+            edited = issue_text(ws).replace("Mythos Preview is the most capable model we have built for security work. ", "")
+            pages.append(post(c, "save", edited).text)
+            answer = post(c, "approve")
+            pages += [answer.text, c.get("/").text, c.get(f"/issues/{DAY}").text]
+    if key == KEY:
+        assert answer.status_code == 200 and len(forem.mine()) == 1
+    else:
+        assert forem.mine() == [] and "LLL_DEVTO_API_KEY" in answer.text  # says which setting to fix
+    assert not any(key in page for page in pages)
+    files = [f for f in ws.rglob("*") if f.is_file()]
+    assert any(f.parent.name == "history" for f in files) and (ws / "lll.db").is_file()
+    leaked = [str(f) for f in files if key.encode() in f.read_bytes()]
+    assert leaked == []
+
+
 def test_approve_without_targets_is_refused_clearly(ws: Path) -> None:
     (ws / "lll.toml").write_text((ws / "lll.toml").read_text().replace('targets = ["devto"]', ""), encoding="utf-8")
     with Newsletter.open(ws) as letter, TestClient(create_app(letter, token=TOKEN), base_url=ORIGIN) as c:
