@@ -16,7 +16,8 @@ import httpx
 import lxml.html
 import pytest
 from fakes.forem import FakeForem
-from fakes.issue import DAY, FAST_PUBLISH_TOML, workspace_copy
+from fakes.issue import DAY
+from fakes.review import KEY, forem, ws  # noqa: F401 - fixtures
 from fastapi.testclient import TestClient
 
 from lll.newsletter import Newsletter
@@ -26,23 +27,11 @@ from lll.review.security import Guard
 from lll.review.service import cost_line
 from lll.verify.verifier import Failure
 
-KEY = "dev-key-1234567890"
 TOKEN = "test-token-" + "x" * 32
 ORIGIN = "http://127.0.0.1:8765"
 FIGURE = "it scores 83.1%"
 HOSTILE = ('<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> '
            '[click](javascript:window.pwned=3) <a href="javascript:window.pwned=4">raw</a>')
-
-
-@pytest.fixture
-def ws(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    return workspace_copy(tmp_path_factory, tmp_path / "ws", publish_toml=FAST_PUBLISH_TOML + 'targets = ["devto"]\n')
-
-
-@pytest.fixture
-def forem() -> Iterator[FakeForem]:
-    with FakeForem({KEY: 1}) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 import pytest
 from fakes.forem import FakeForem
-from fakes.issue import DAY, FAST_PUBLISH_TOML, workspace_copy
+from fakes.issue import DAY
+from fakes.review import KEY, forem, ws  # noqa: F401 - fixtures
 
 from lll.newsletter import Newsletter
 from lll.review import create_app
@@ -34,7 +35,6 @@ from lll.review.render import known_sentences
 from lll.review.security import Guard
 from lll.review.server import bind, new_token, server
 
-KEY = "dev-key-1234567890"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--dns-prefetch-disable"]
@@ -107,17 +107,6 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.sock.close()
-
-
-@pytest.fixture
-def ws(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    return workspace_copy(tmp_path_factory, tmp_path / "ws", publish_toml=FAST_PUBLISH_TOML + 'targets = ["devto"]\n')
-
-
-@pytest.fixture
-def forem() -> Iterator[FakeForem]:
-    with FakeForem({KEY: 1}) as fake:
-        yield fake
 
 
 @pytest.fixture
