@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner, Result
+from fakes._http import Loopback, Reply
 
 from lll import clock
 from lll.cli import cli
@@ -105,13 +106,6 @@ class Request:
 
 
 @dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class Stream:
     """A body written chunk by chunk, with no Content-Length unless given (then the
     connection is closed at the end)."""
@@ -130,41 +124,18 @@ class Hang:
 Handler = Callable[[Request], "Reply | Stream | Hang"]
 
 
-class LoopbackServer:
-    """``ThreadingHTTPServer`` on 127.0.0.1 in a thread. Routes map a path (with or
-    without query) to a handler or a fixed ``Reply``; every request is logged."""
+class LoopbackServer(Loopback):
+    """A GET server on 127.0.0.1 (see ``Loopback``). Routes map a path (with or without query)
+    to a handler or a fixed ``Reply``; every request is logged."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
-        self.stopping = threading.Event()
         self._lock = threading.Lock()
-        owner = self
+        super().__init__()
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                owner._answer(self)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
-
-    def start(self) -> LoopbackServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def dispatch(self, h: BaseHTTPRequestHandler) -> None:
+        self._answer(h)
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass
@@ -27,51 +27,36 @@ class Hang:
 Handler = Callable[[str, dict[str, str], dict[str, Any]], "Reply | Hang"]
 
 
-class JSONServer:
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
+class Loopback:
+    """``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread: what every fake server of the
+    tests shares. Each request of a method in ``methods`` goes to ``dispatch(handler)``. Use as
+    a context manager or ``start()``/``stop()``; ``stopping`` is set when the server stops."""
+
+    methods: tuple[str, ...] = ("GET",)
+
+    def __init__(self) -> None:
         self.stopping = threading.Event()
         owner = self
 
-        class _H(BaseHTTPRequestHandler):
+        class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw or b"{}")
-                except json.JSONDecodeError:
-                    body = {}
-                reply = owner.handler(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                try:
-                    if isinstance(reply, Hang):
-                        owner.stopping.wait(reply.seconds)
-                        self.close_connection = True
-                        return
-                    self.send_response(reply.status)
-                    for name, value in {"Content-Length": str(len(reply.body)), **reply.headers}.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        for method in self.methods:
+            setattr(_Handler, f"do_{method}", lambda handler: owner.dispatch(handler))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
 
-    def start(self) -> JSONServer:
+    def dispatch(self, handler: BaseHTTPRequestHandler) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -80,11 +65,47 @@ class JSONServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> JSONServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class JSONServer(Loopback):
+    """Scripted replies to JSON POSTs; a GET gets 404."""
+
+    methods = ("GET", "POST")
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        super().__init__()
+
+    def dispatch(self, h: BaseHTTPRequestHandler) -> None:
+        if h.command != "POST":
+            h.send_response(404)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            body = {}
+        reply = self.handler(h.path, {k.lower(): v for k, v in h.headers.items()}, body)
+        try:
+            if isinstance(reply, Hang):
+                self.stopping.wait(reply.seconds)
+                h.close_connection = True
+                return
+            h.send_response(reply.status)
+            for name, value in {"Content-Length": str(len(reply.body)), **reply.headers}.items():
+                h.send_header(name, value)
+            h.end_headers()
+            h.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:

@@ -10,9 +10,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from fakes._http import Loopback
 
 
 @dataclass
@@ -49,46 +51,15 @@ class Answer:
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
 
 
-class FakeServer:
+class FakeServer(Loopback):
     """Subclasses implement ``handle``. Use as a context manager or ``start()``/``stop()``."""
+
+    methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.lock = threading.RLock()
-        self.stopping = threading.Event()
-        owner = self
-
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _any(self) -> None:
-                owner._serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any  # noqa: N815
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
-
-    def start(self) -> FakeServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> FakeServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
 
     def handle(self, call: Call) -> Answer:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -97,7 +68,7 @@ class FakeServer:
         with self.lock:
             return sum(1 for c in self.calls if c.method == method and c.path.startswith(prefix))
 
-    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+    def dispatch(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
         parts = urlsplit(h.path)
