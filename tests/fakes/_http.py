@@ -108,5 +108,31 @@ class JSONServer(Loopback):
             pass
 
 
+class ModelServer:
+    """A fake model API: a ``JSONServer`` answering with ``_handle``, the requests it got in
+    ``requests``, and the model behind it (``model``: see ``fakes.scripted``)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+        self.server = JSONServer(self._handle)
+
+    def _handle(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply | Hang:
+        raise NotImplementedError  # pragma: no cover - overridden
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, json.dumps(data).encode(), {"Content-Type": "application/json", **(headers or {})})

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from fakes._http import Hang as HttpHang
-from fakes._http import JSONServer, Reply, json_reply
+from fakes._http import ModelServer, Reply, json_reply
 from fakes.scripted import Garbage, Good, Hang, ScriptedModel, Status
 
 
@@ -22,31 +22,16 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
 
-class AnthropicServer:
+class AnthropicServer(ModelServer):
     """``POST /v1/messages``: structured output as a text block (``output_config``) or as the
     ``output_structured_data`` tool call, whichever the request asks for."""
 
     def __init__(self, model: ScriptedModel | None = None) -> None:
-        self.model = model or ScriptedModel()
-        self.requests: list[dict[str, Any]] = []
-        self.server = JSONServer(self._handle)
+        super().__init__(model or ScriptedModel())
 
     @property
     def base(self) -> str:
         return self.server.base
-
-    def start(self) -> AnthropicServer:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> AnthropicServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _handle(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply | HttpHang:
         if not path.split("?")[0].rstrip("/").endswith("/v1/messages"):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes._http import Hang as HttpHang
-from fakes._http import JSONServer, Reply, json_reply
+from fakes._http import ModelServer, Reply, json_reply
 from fakes.scripted import Garbage, Good, Hang, ScriptedModel, Status
 
 
@@ -20,30 +20,15 @@ def _content(message: dict[str, Any]) -> str:
     return str(content)
 
 
-class OpenAIServer:
+class OpenAIServer(ModelServer):
     """``POST /v1/chat/completions`` (non-streamed and streamed)."""
 
     def __init__(self, model: ScriptedModel | None = None) -> None:
-        self.model = model or ScriptedModel()
-        self.requests: list[dict[str, Any]] = []
-        self.server = JSONServer(self._handle)
+        super().__init__(model or ScriptedModel())
 
     @property
     def base(self) -> str:
         return f"{self.server.base}/v1"
-
-    def start(self) -> OpenAIServer:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> OpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _handle(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply | HttpHang:
         if not path.rstrip("/").endswith("/chat/completions"):
