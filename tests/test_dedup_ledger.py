@@ -743,3 +743,28 @@ def test_a_day_with_only_a_repeat_still_has_a_lede_saying_so(three_days: ThreeDa
     body = markdown.split("Automated draft from LLL", 1)[1].lstrip("\n")
     assert body.startswith("Nothing new from the sources since the last issue.")
     assert three_days.data["2026-04-09"]["verification"]["dropped_sentences"] == []
+
+
+def test_the_day_does_not_depend_on_database_ids_or_the_order_items_arrive_in() -> None:
+    """Concurrent fetches commit in any order, so the same items get other ids on another run."""
+    import random
+
+    from lll.stories.embed import TfidfEmbedder
+    from lll.stories.engine import build_stories
+
+    texts = [GLASSWING, GLASSWING, ORCA, ORCA.replace("71.4%", "71.4 percent"), RELAY, RELAY, GLASSWING[:120]]
+    shared = "https://anthropic.com/glasswing"
+
+    def day(ids: list[int], order: list[int]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        items = [item(ids[n], text, source_id=n % 3 + 1, url=f"https://s{n}.example.com/{n}", title=f"Story {n}",
+                      links=(shared,) if text is GLASSWING else ()) for n, text in enumerate(texts)]
+        result = build_stories([items[n] for n in order], [], TfidfEmbedder(), now=NOW, published_after=WEEK_AGO)
+        return sorted((s.id, s.status, s.lead.item.url, tuple(sorted(u.item.url for u in s.units)))
+                      for s in result.stories)
+
+    first = day(list(range(1, len(texts) + 1)), list(range(len(texts))))
+    rng = random.Random(7)
+    for _ in range(5):
+        ids = rng.sample(range(100, 200), len(texts))
+        order = rng.sample(range(len(texts)), len(texts))
+        assert day(ids, order) == first

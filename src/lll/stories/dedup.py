@@ -135,7 +135,8 @@ def merge_same_event(groups: Groups, vectors: NDArray[np.float32],
     units = groups.units
     if len(units) < 2:
         return
-    order = sorted(range(len(units)), key=lambda i: (units[i].item.published, units[i].id))
+    # time order; ties keep the units' own order (never their ids, which follow fetch order)
+    order = sorted(range(len(units)), key=lambda i: (units[i].item.published, i))
     docs = [Doc(id=units[i].id, text=units[i].content, time=units[i].item.published,
                 source=units[i].item.source_name) for i in order]
     text_vectors = tfidf_vectors([d.text for d in docs]) if settings.text_weight else None

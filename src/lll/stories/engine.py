@@ -99,9 +99,16 @@ def english(text: str) -> bool:
     return len(words) < 20 or sum(w in _ENGLISH for w in words) / len(words) >= 0.04
 
 
-def _lead_order(unit: StoryUnit) -> tuple[float, int, int, str]:
+def _item_order(item: ItemView) -> tuple[datetime, int, str, str, str]:
+    """The order items are read in: first seen, then what identifies them in their source.
+    Never the database id, which follows the order concurrent fetches were committed in."""
+    return (item.first_seen, item.source_id, item.canonical_url, item.url, item.title)
+
+
+def _lead_order(unit: StoryUnit) -> tuple[float, int, int, int, str, str, int]:
     has_figure = int(bool(re.search(r"\d", unit.text)))
-    return (-unit.item.source_weight, -has_figure, -min(len(unit.text), 2000), unit.id)
+    return (-unit.item.source_weight, -has_figure, -min(len(unit.text), 2000), unit.item.source_id,
+            unit.item.canonical_url, unit.item.title, unit.start)
 
 
 def _story_id(unit: StoryUnit) -> str:
@@ -132,7 +139,7 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
                   settings: EngineSettings = EngineSettings()) -> DayStories:
     left_out: list[LeftOut] = []
     units: list[StoryUnit] = []
-    for item in items:
+    for item in sorted(items, key=_item_order):
         reason = unfit(item, published_after)
         if reason:
             left_out.append(LeftOut(id=f"item:{item.id}", title=item.title, source=item.source_name, reason=reason))
