@@ -119,14 +119,7 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series], *,
                        f'fill="#fff"/><text class="cut" x="{x + bar_w / 2:.1f}" y="{top_pad - 3}" font-size="{FONT}" '
                        f'text-anchor="middle" font-weight="600">{escape(_fmt(totals[i]))}</text>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{base_y}" y2="{base_y}" stroke="#555"/>')
-    step = label_step(gap, short)
-    for i, label in enumerate(labels):
-        if i % step:
-            continue
-        x = left + i * gap + gap / 2
-        y = base_y + 12
-        out.append(f'<text class="x-label" x="{x:.1f}" y="{y}" font-size="{FONT}" text-anchor="end" '
-                   f'transform="rotate(-{LABEL_ANGLE} {x:.1f} {y})">{escape(label[-short:])}</text>')
+    out.extend(x_labels(labels, left, gap, base_y, short))
     out.append("</svg>")
     return "".join(out)
 
@@ -167,17 +160,22 @@ def heatmap(title: str, rows: Sequence[str], columns: Sequence[str], counts: Map
         total = sum(counts.get((row, column), 0) for column in columns)
         out.append(f'<text x="{width - 4}" y="{y + cell_h - 5}" font-size="{FONT}" text-anchor="end">'
                    f'{escape(_fmt(total))}</text>')
-    step = label_step(gap, short)
-    base = top_pad + grid_h
-    for c, column in enumerate(columns):
-        if c % step:
-            continue
-        x = name_width + c * gap + gap / 2
-        y = base + 12
-        out.append(f'<text class="x-label" x="{x:.1f}" y="{y}" font-size="{FONT}" text-anchor="end" '
-                   f'transform="rotate(-{LABEL_ANGLE} {x:.1f} {y})">{escape(column[-short:])}</text>')
+    out.extend(x_labels(columns, name_width, gap, top_pad + grid_h, short))
     out.append("</svg>")
     return "".join(out)
+
+
+def x_labels(labels: Sequence[str], left: float, gap: float, base_y: float, short: int) -> list[str]:
+    """Day labels under a chart's columns, turned and thinned (``label_step``) so they never overlap."""
+    step = label_step(gap, short)
+    out = []
+    for i, label in enumerate(labels):
+        if i % step:
+            continue
+        x, y = left + i * gap + gap / 2, base_y + 12
+        out.append(f'<text class="x-label" x="{x:.1f}" y="{y}" font-size="{FONT}" text-anchor="end" '
+                   f'transform="rotate(-{LABEL_ANGLE} {x:.1f} {y})">{escape(label[-short:])}</text>')
+    return out
 
 
 def _blend(shade: float) -> str:
