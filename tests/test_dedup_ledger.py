@@ -371,8 +371,10 @@ def test_score_keeps_one_reason_per_term() -> None:
     other = whole(item(2, GLASSWING, source="The Token Tally"))
     total, reasons = score(story(lead, other), NOW)
     assert reasons == ("2 independent sources (+1.20)", "source weight 1.5 (+0.90)", "new (+1.00)",
-                       "published 6 h ago (+0.50)", "carries figures (+0.10)")
-    assert total == pytest.approx(1.2 + 0.9 + 1.0 + 0.5 + 0.1)
+                       "published 6 h ago (+0.50)", "relevance to the field 0.50 (+0.60)",
+                       "Anthropic News telling its own news (+1.00)", "a launch or release (+0.60)",
+                       "carries figures (+0.10)")
+    assert total == pytest.approx(1.2 + 0.9 + 1.0 + 0.5 + 0.6 + 1.0 + 0.6 + 0.1)
 
 
 def test_novelty_orders_new_above_update_above_repeat() -> None:
@@ -383,10 +385,16 @@ def test_novelty_orders_new_above_update_above_repeat() -> None:
 
 
 def test_old_short_stories_and_hacker_news_points_are_scored_with_reasons() -> None:
-    old_short = whole(item(1, "A short note.", published=NOW - timedelta(days=3)))
+    old_short = whole(item(1, "A short note.", published=NOW - timedelta(days=3), kind="newsletter"))
     total, reasons = score(story(old_short), NOW)
     assert not any(r.startswith("published") for r in reasons)
     assert "short text, 13 chars (-0.80)" in reasons
+    # A lab's own post that carries only its title is not penalised as short text, but gets less
+    # of the primary-source credit than a post with text (it is told as a one-sentence brief).
+    title_only = whole(item(3, "A short note.", published=NOW - timedelta(days=3)))
+    _total, title_reasons = score(story(title_only), NOW)
+    assert not any(r.startswith("short text") for r in title_reasons)
+    assert "Source 3 telling its own news (+0.40)" in title_reasons
     hn = whole(item(2, "Article URL: https://a.example.com/x\n\nPoints: 999", kind="hn", source="Hacker News",
                     weight=0.7, signals={"points": 999}))
     _total, hn_reasons = score(story(hn), NOW)
@@ -479,7 +487,7 @@ def test_off_topic_hacker_news_items_are_penalised_in_the_ranking() -> None:
     assert keyboard.relevance == OFF_TOPIC
     assert any(r.startswith("off-topic") for r in keyboard.reasons)
     assert not any(r.startswith("off-topic") for r in relay.reasons)
-    assert relay.score - keyboard.score == pytest.approx(RankSettings().off_topic)
+    assert relay.score - keyboard.score >= RankSettings().off_topic
     assert day.stories[-1] is keyboard
 
 
@@ -698,8 +706,10 @@ def test_an_update_is_told_with_a_callback_to_the_earlier_issue(three_days: Thre
     update = next(s for s in third["stories"] if s["status"] == "update")
     assert update["id"] == launch_story_id(three_days)  # one id over time
     assert update["previous"] == {"id": launch_story_id(three_days), "told_in": "2026-04-08"}
-    paragraph = next(line for line in three_days.markdown["2026-04-10"].splitlines()
-                     if "5,000 teams are now using it" in line)
+    lines = three_days.markdown["2026-04-10"].splitlines()
+    assert "5,000 teams are now using it" in "\n".join(lines)  # the lede or its paragraph tells the update
+    paragraph = next(line for line in lines if "harbor.example.com/blog/cli-cloud-runner" in line
+                     and not line.startswith("description"))
     assert re.match(r'Following up on (?:"[^"]+", |the story )discussed here on \[April 8\]\(2026-04-08\.md\): '
                     r"\[Harbor Blog\]\(https://harbor\.example\.com/blog/cli-cloud-runner\) reported:", paragraph), paragraph
 

@@ -25,6 +25,7 @@ from lll.stories.units import ItemView, StoryUnit, split_item
 from lll.urls import canonical_url
 from lll.verify.claims import Evidence
 from lll.verify.verifier import VerifyReport, check_structure, verify_markdown
+from lll.write import prose
 from lll.write.offline import (MAX_LEDE_WORDS, SMALL_WORDS, TEMPLATE_WORDS, OfflineWriter, short_title, title_case,
                                told_as)
 from lll.write.plan import ClockFinding, DueClock, Plan, PlanSettings, plan_issue
@@ -294,10 +295,11 @@ def test_the_plan_opens_clocks_from_stories_and_keeps_them_out_of_the_sections()
                make_story(5, 4.0)]
     p = plan(stories, find_clocks=find_clocks)
     assert p.lede is stories[0]
-    assert [(c.story.id, c.finding.due.isoformat()) for c in p.clocks] == [("s-001", "2026-04-17"),
+    assert [(c.story.id, c.finding.due.isoformat()) for c in p.clocks] == [("s-000", "2026-04-24"),
+                                                                           ("s-001", "2026-04-17"),
                                                                            ("s-004", "2026-05-10")]
     body = told(p)
-    assert "s-000" in body                            # the lede stays in the body; its clock is not opened
+    assert "s-000" in body                            # the lede stays in the body, and its date is watched too
     assert "s-001" not in body and "s-004" not in body
 
 
@@ -368,12 +370,14 @@ def test_the_draft_has_the_title_tags_and_a_one_sentence_lede_with_its_actor() -
     assert draft.title == "Large Language Letters 04/10/2026"
     assert draft.tags == ("ai",)
     lede = draft.lede.markdown
-    assert lede == "Project Glasswing, Anthropic News reports."
-    assert len(lede.split()) <= MAX_LEDE_WORDS
-    long_title = make_story(0, 9.0, title="Anthropic launches Project Glasswing, putting an unreleased frontier "
-                            "model to work for defenders across the whole open-source ecosystem for months")
+    # The top story's own whole sentence, with its actor — never a headline with "X reports." appended.
+    assert lede == "Anthropic launched Project Glasswing with AWS, CrowdStrike and Microsoft."
+    assert 6 <= len(lede.split()) <= MAX_LEDE_WORDS and not lede.endswith("reports.")
+    # A story with no sentence that fits is told as a brief that names its source and title.
+    long_title = make_story(0, 9.0, title="Anthropic launches Project Glasswing for defenders",
+                            text="Anthropic launches Project Glasswing for defenders.")
     lede = writer().write(plan([long_title, make_story(1, 5.0)])).lede.markdown
-    assert len(lede.split()) <= MAX_LEDE_WORDS and lede.endswith("Anthropic News reports.")
+    assert lede == "Anthropic News published “Anthropic launches Project Glasswing for defenders”."
     assert len(re.findall(r"[.!?](\s|$)", lede)) == 1
 
 
@@ -382,8 +386,10 @@ def test_story_paragraphs_name_and_link_their_source_and_copy_its_sentences() ->
     draft = writer().write(day_plan(stories))
     paragraphs = {p.story_id: p for s in draft.sections for p in s.paragraphs}
     glasswing = paragraphs["s-glasswing"]
-    assert glasswing.markdown.startswith(
-        "[Anthropic News](https://anthropic-news.example.com/p/0) reported: Anthropic launched Project Glasswing")
+    # The lede told the opening sentence; the paragraph does not say it twice.
+    assert draft.lede.markdown.startswith("Anthropic launched Project Glasswing")
+    assert glasswing.markdown.startswith("[Anthropic News](https://anthropic-news.example.com/p/0) reported: ")
+    assert "Anthropic launched Project Glasswing" not in glasswing.markdown
     assert "a benchmark of 1,507 tasks, Mythos Preview scores 83.1%, against 66.6%" in glasswing.markdown
     assert glasswing.markdown.endswith("It was also covered by [The Token Tally](https://tokentally.example.com/p/214).")
     for paragraph in paragraphs.values():
@@ -391,7 +397,8 @@ def test_story_paragraphs_name_and_link_their_source_and_copy_its_sentences() ->
             if sentence.role == "source" and sentence.span:
                 item_id, start, end = sentence.span
                 source_item = next(u.item for s in stories for u in s.units if u.item.id == item_id)
-                assert source_item.text[start:end] == sentence.text
+                # a source's first person is quoted, its words unchanged
+                assert sentence.text in (source_item.text[start:end], prose.quoted(source_item.text[start:end]))
     assert paragraphs["s-glm"].markdown.startswith("[Z.ai Blog](https://zai-blog.example.com/p/1) reported:")
 
 
@@ -402,7 +409,8 @@ def test_a_second_story_of_the_same_item_says_it_shares_the_source() -> None:
     markdown = render_markdown(draft)
     assert ("[Berkeley RDI's Agentic AI Weekly](https://rdi.example.edu/weekly/37) reported: Researchers tested "
             "seven frontier models") in markdown
-    assert "[The same source](https://rdi.example.edu/weekly/37) also reported: The third sprint" in markdown
+    assert "[Berkeley RDI's Agentic AI Weekly](https://rdi.example.edu/weekly/37) also reported: The third sprint" \
+        in markdown
 
 
 def test_hacker_news_stories_are_told_by_their_title_and_discussion() -> None:
@@ -420,9 +428,9 @@ PODCAST_TRANSCRIPT = ("Nathan Labenz: Welcome back to The Cognitive Revolution. 
 @pytest.mark.parametrize("notes", [PODCAST_NOTES, ""])
 def test_a_podcast_is_told_from_its_show_notes_and_never_by_speaker_labels(notes: str) -> None:
     text = f"{notes}\n\nTranscript:\n\n{PODCAST_TRANSCRIPT}" if notes else PODCAST_TRANSCRIPT
-    story = make_story(1, 3.0, source="The Cognitive Revolution", kind="podcast", title="Eval debt",
+    story = make_story(1, 1.8, source="The Cognitive Revolution", kind="podcast", title="Eval debt",
                        text=text, url="https://cr.example.com/eval-debt")
-    stories = [story, make_story(2, 2.0), make_story(3, 1.5)]
+    stories = [make_story(2, 2.0), story, make_story(3, 1.5)]
     markdown = render_markdown(writer().write(plan(stories)))
     paragraph = next(line for line in markdown.splitlines() if "cr.example.com" in line and "discussed" in line)
     assert "Nathan Labenz:" not in paragraph and "Transcript:" not in paragraph
@@ -487,7 +495,7 @@ def test_the_clock_paragraph_quotes_the_forward_looking_sentence() -> None:
     draft = writer().write(day_plan())
     (clock,) = draft.clocks
     assert clock.due == "2026-04-13" and clock.phrase == "on April 13"
-    assert clock.heading == "Sprint 3 Launches on April 13"
+    assert clock.heading == "Sprint 3 Launches on April 13"  # a short whole title, never a cut one
     assert clock.paragraph.markdown.startswith("[Berkeley RDI's Agentic AI Weekly](https://rdi.example.edu/weekly/37) "
                                                "noted: The third sprint of the competition launches on April 13 "
                                                "with three tracks. Registration stays open until launch day.")
@@ -553,7 +561,9 @@ def test_section_headings_join_the_titles_of_their_stories() -> None:
     draft = writer().write(plan([make_story(0, 9.0, vector=vec(0)), make_story(1, 8.0, vector=vec(0)),
                                  make_story(2, 7.0, vector=vec(0)), make_story(3, 6.0, vector=vec(9))]))
     headings = [s.heading for s in draft.sections]
-    assert "Project Glasswing, GLM-5.1 Weights Are Out, and Chain of Thought Is Scaffolding" in headings
+    # the section's subjects, in their titles' words, at most ten words: never a cut phrase
+    assert "Project Glasswing, GLM-5.1 and Chain of Thought Is Scaffolding" in headings
+    assert all(len(h.split()) <= 10 for h in headings)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

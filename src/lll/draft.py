@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lll.clock import iso, now, parse_instant
+from lll.text import clean_title
 from lll.errors import HandEditedError, LLLError, VerificationError
 from lll.llm.cache import StoreAnswers
 from lll.llm.setup import ModelChoice, open_session
@@ -37,7 +38,7 @@ from lll.verify.claims import strip_links
 from lll.verify.evidence import StoreResolver
 from lll.verify.verifier import VerifyReport, verify_markdown
 from lll.write.model import Draft, Paragraph, Section
-from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, fallback_heading, safe_lede, section_of,
+from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, empty_lede, fallback_heading, safe_lede, section_of,
                                with_short_note)
 from lll.write.plan import ClockFinding, Plan, plan_issue
 from lll.write.render import render_markdown
@@ -91,7 +92,8 @@ def written_hashes(row: IssueRow | None) -> list[str]:
 def _item_view(row: Any) -> ItemView:
     return ItemView(
         id=row.id, source_id=row.source_id, source_name=row.source_name, source_weight=row.source_weight,
-        source_kind=row.source_kind or "feed", url=row.url, canonical_url=row.canonical_url, title=row.title,
+        source_kind=row.source_kind or "feed", url=row.url, canonical_url=row.canonical_url,
+        title=clean_title(row.title),
         text=row.text, raw=row.raw, published=parse_instant(row.published_at),
         first_seen=parse_instant(row.first_seen_at),
         links=tuple(Link(url=x["url"], text=x.get("text", "")) for x in json.loads(row.links or "[]")),
@@ -150,6 +152,10 @@ class Drafter:
     def names(self) -> frozenset[str]:
         return TEMPLATE_WORDS | {self.letter.config.newsletter.name}
 
+    def display_names(self) -> frozenset[str]:
+        """The sources' display names, which the writer's fixed wording may use."""
+        return frozenset(source.name for source in self.letter.store.sources())
+
     def verify_file(self, path: Path) -> VerifyReport:
         try:
             markdown = path.read_text(encoding="utf-8")
@@ -159,7 +165,7 @@ class Drafter:
 
     def verify_text(self, markdown: str) -> VerifyReport:
         """Verify an issue's Markdown as it stands (a file, or an editor's unsaved text)."""
-        return verify_markdown(markdown, self.resolver(), names=self.names(),
+        return verify_markdown(markdown, self.resolver(), names=self.names(), display_names=self.display_names(),
                                newsletter_name=self.letter.config.newsletter.name)
 
     def hand_edited(self, day: str) -> Path | None:
@@ -220,6 +226,8 @@ class Drafter:
         timings["write"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         draft, report = self._verify_and_repair(draft)
+        if not report.ok:  # never a dark day: what LLL wrote itself falls back to wording that claims nothing
+            draft, report = self._verify_and_repair(last_resort(draft, report))
         timings["verify"] = time.perf_counter() - t3
         if not report.ok:
             raise VerificationError(f"the draft for {day} still fails verification after repair: "
@@ -247,7 +255,7 @@ class Drafter:
                          newsletter=self.letter.config.newsletter.name, repair_rounds=settings.repair_rounds)
 
     def verify_draft(self, draft: Draft) -> VerifyReport:
-        return verify_markdown(render_markdown(draft), self.resolver(), names=self.names(),
+        return verify_markdown(render_markdown(draft), self.resolver(), names=self.names(), display_names=self.display_names(),
                                newsletter_name=self.letter.config.newsletter.name)
 
     def _verify_and_repair(self, draft: Draft) -> tuple[Draft, VerifyReport]:
@@ -255,7 +263,7 @@ class Drafter:
         resolver = self.resolver()
         dropped: list[str] = list(draft.dropped)
         for _round in range(MAX_REPAIR_ROUNDS):
-            report = verify_markdown(render_markdown(draft), resolver, names=self.names(),
+            report = verify_markdown(render_markdown(draft), resolver, names=self.names(), display_names=self.display_names(),
                                      newsletter_name=self.letter.config.newsletter.name)
             claim_failures = [f for f in report.failures if f.kind != "structure"]
             if not claim_failures:
@@ -265,7 +273,7 @@ class Drafter:
                 return draft, report
             dropped += removed
             draft = with_short_note(replace(draft, dropped=tuple(dropped)))
-        return draft, verify_markdown(render_markdown(draft), resolver, names=self.names(),
+        return draft, verify_markdown(render_markdown(draft), resolver, names=self.names(), display_names=self.display_names(),
                                       newsletter_name=self.letter.config.newsletter.name)
 
     def _save(self, day: str, draft: Draft, plan: Plan, report: VerifyReport, stories: Any,
@@ -304,6 +312,35 @@ class Drafter:
             tmp.replace(final)
         return DraftResult(day=day, markdown_path=md_path, json_path=json_path, draft=draft, plan=plan,
                            report=report, counts=counts, seconds=timings, run=run, backup=kept)
+
+
+def last_resort(draft: Draft, report: VerifyReport) -> Draft:
+    """The draft with every part that still fails replaced by wording that claims nothing: the
+    lede by where the top story comes from, a heading by "More News", a failing paragraph or
+    clock dropped. What was replaced is listed in ``dropped``."""
+    failing = {f.sentence for f in report.failures if f.kind != "structure"}
+    where = {f.where for f in report.failures}
+    removed: list[str] = []
+    lede = draft.lede
+    if "lede" in where:
+        removed.append(lede.markdown)
+        lede = safe_lede(lede) if any(f.where == "lede" and "Today's top story" not in f.sentence
+                                      for f in report.failures) else empty_lede()
+    sections = []
+    for section in draft.sections:
+        heading = section.heading
+        if heading in failing:
+            removed.append(f"heading: {heading}")
+            heading = "More News"
+        kept = tuple(p for p in section.paragraphs if not any(x in p.markdown for x in failing if x))
+        removed += [p.markdown for p in section.paragraphs if p not in kept]
+        if kept:
+            sections.append(Section(heading, kept))
+    clocks = tuple(c for c in draft.clocks if c.heading not in failing
+                   and not any(x in c.paragraph.markdown for x in failing if x))
+    removed += [c.paragraph.markdown for c in draft.clocks if c not in clocks]
+    return with_short_note(replace(draft, lede=lede, sections=tuple(sections), clocks=clocks,
+                                   dropped=tuple(draft.dropped) + tuple(removed)))
 
 
 def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:

@@ -152,3 +152,19 @@ def long_date(day: str) -> str:
 
 def words(text: str) -> int:
     return len(text.split())
+
+
+# A scraped title with its listing's date and category glued on: "May 7, 2026AlignmentDonating our …".
+_GLUED_DATE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2})(?=[A-Z])")
+_GLUED_WORD = re.compile(r"[a-z](?=[A-Z][a-z])")
+
+
+def clean_title(title: str) -> str:
+    """A title without the date and category a scraper glued before it (the title's own words
+    are kept exactly, so it is still found in the item)."""
+    glued = _GLUED_DATE.match(title)
+    if not glued:
+        return title
+    rest = title[glued.end():]
+    seam = _GLUED_WORD.search(rest)
+    return rest[seam.end():] if seam and seam.start() < 40 else rest

@@ -703,6 +703,8 @@ def _looks_forward(sentence: str, hit: _Hit) -> tuple[bool, bool]:
 
 
 _RELATIVE_TO_OTHER: Final = re.compile(r"\s+(?:of|after|following|since|before)\b", re.IGNORECASE)
+# "doubling revenue in under seven days": how fast something went, not a date ahead.
+_SPEED: Final = re.compile(r"\b(?:in|within)\s+(?:under|less\s+than|just|only|barely|a\s+mere)\b", re.IGNORECASE)
 
 
 def _roll(due: date, precision: Precision) -> date | None:
@@ -720,6 +722,8 @@ def _accept(sentence: str, hit: _Hit, reference: date) -> date | None:
     resolution = hit.resolution
     if resolution.kind == "horizon" and _RELATIVE_TO_OTHER.match(sentence, hit.end):
         return None  # "within two weeks of launch": anchored on another event
+    if resolution.kind == "horizon" and _SPEED.match(sentence, hit.start):
+        return None  # "in under seven days": a speed, looking back
     forward, strong = _looks_forward(sentence, hit)
     if not forward:
         return None

@@ -17,9 +17,10 @@ from numpy.typing import NDArray
 
 from lll.stories.dedup import LAYERS, DedupSettings, dedup, hub_links, url_keys
 from lll.stories.embed import Embedder
+from lll.stories.entities import shared, specific
 from lll.stories.ledger import LedgerSettings, Match, classify
 from lll.stories.model import LedgerEntry, LeftOut, Story
-from lll.stories.rank import RankSettings, score
+from lll.stories.rank import PRIMARY_KINDS, RankSettings, score
 from lll.stories.units import ItemView, StoryUnit, split_item
 
 # What the newsletter is about, as text to compare stories with (relevance to the field).
@@ -73,9 +74,11 @@ class DayStories:
 
 
 def unfit(item: ItemView, published_after: datetime) -> str:
-    """Why an item cannot feed a story ("" when it can)."""
+    """Why an item cannot feed a story ("" when it can). A lab's post whose feed carries only
+    its title is still a story: it is told as a one-sentence brief."""
     body = item.text.strip() or item.title.strip()
-    if len(body) < MIN_TEXT:
+    titled = item.source_kind in PRIMARY_KINDS and len(item.title.split()) >= 3
+    if len(body) < MIN_TEXT and not titled:
         return f"no usable text ({len(body)} characters)"
     if len(item.text) > MAX_TEXT:
         return f"text of {len(item.text):,} characters is beyond the {MAX_TEXT:,}-character limit"
@@ -105,10 +108,58 @@ def _item_order(item: ItemView) -> tuple[datetime, int, str, str, str]:
     return (item.first_seen, item.source_id, item.canonical_url, item.url, item.title)
 
 
-def _lead_order(unit: StoryUnit) -> tuple[float, int, int, int, str, str, int]:
+def _lead_order(unit: StoryUnit) -> tuple[int, float, int, int, int, str, str, int]:
+    """The unit that leads a story: the one who made the news (a lab's own post) before those
+    who report on it, then source weight, figures and length."""
+    primary = int(unit.item.source_kind in PRIMARY_KINDS and unit.kind == "story")
     has_figure = int(bool(re.search(r"\d", unit.text)))
-    return (-unit.item.source_weight, -has_figure, -min(len(unit.text), 2000), unit.item.source_id,
+    return (-primary, -unit.item.source_weight, -has_figure, -min(len(unit.text), 2000), unit.item.source_id,
             unit.item.canonical_url, unit.item.title, unit.start)
+
+
+# A source saying that its story continues an earlier one: "the architecture we described on
+# April 8", "Yesterday we passed on Z.ai's promise", "announced last week".
+REFERS_BACK = re.compile(
+    r"\b(?:we|I|they|it|which|that|[A-Z][\w.]+)\s+(?:first\s+)?(?:described|announced|previewed|introduced|"
+    r"reported|covered|promised|teased|wrote about|discussed|passed on)\b[^.]{0,60}?\b(?:on (?:Mon|Tues|Wednes|"
+    r"Thurs|Fri|Satur|Sun)day|on (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w* \d{1,2}|last (?:week|month)|"
+    r"earlier this (?:week|month)|yesterday)\b|\bYesterday (?:we|I) (?:passed on|reported|described|covered)\b")
+
+
+def _story_entities(story_units: Sequence[StoryUnit]) -> frozenset[str]:
+    """The specific names a story's titles and openings give."""
+    found: set[str] = set()
+    for unit in story_units[:6]:
+        found |= specific(unit.title) | specific(unit.text[:300])
+    return frozenset(found)
+
+
+def _entry_entities(entry: LedgerEntry) -> frozenset[str]:
+    return specific(entry.title) | specific(entry.text[:1500])
+
+
+def continues(mine: frozenset[str], entry_names: frozenset[str], df: dict[str, int], rare: int) -> str:
+    """The name that makes a story the continuation of a ledger story — one both name that few
+    other ledger stories do ("GPT-5.5 Instant", not "agents") — or "" when none does."""
+    both = shared(mine, entry_names)
+    specific = sorted(n for n in both if df.get(n, 0) <= rare)
+    return specific[0] if specific else ""
+
+
+def _continuation(match: Match, story_units: Sequence[StoryUnit], names: dict[str, frozenset[str]],
+                  df: dict[str, int], rare: int) -> Match:
+    """A ledger match by similarity alone becomes "new" unless the two name the same specific
+    thing: a shared topic is not a continuing story, and a callback to it would be false."""
+    if match.entry is None or "similar (" not in match.reason:
+        return match
+    name = continues(_story_entities(story_units), names.get(match.entry.id, frozenset()), df, rare)
+    if name:
+        return replace(match, reason=f"{match.reason} (both name {name})")
+    back = next((m for u in story_units for m in [REFERS_BACK.search(u.text)] if m), None)
+    if back is not None:
+        return replace(match, reason=f"{match.reason} (the source refers back: “{back.group(0)}”)")
+    return Match(None, "new", match.similarity,
+                 f"{match.reason} but names nothing of it: a shared topic, not the same story")
 
 
 def _story_id(unit: StoryUnit) -> str:
@@ -153,6 +204,12 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
     vectors, field_vector = encoded[:-1], encoded[-1]
     hubs = hub_links(units)
     groups = dedup(units, vectors, settings.dedup, hubs)
+    names = {entry.id: _entry_entities(entry) for entry in ledger}
+    df: dict[str, int] = {}
+    for found in names.values():
+        for name in found:
+            df[name] = df.get(name, 0) + 1
+    rare = max(2, len(ledger) // 150)  # "few other ledger stories"
     counts.update({f"merged_{layer}": n for layer, n in groups.merges.items()})
     grouped = []
     for members in groups.clusters():
@@ -162,6 +219,7 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
         text = "\n".join(u.content for u in story_units)
         urls = frozenset().union(*(url_keys(u, hubs) for u in story_units))
         match = classify(text, urls, frozenset(u.item.id for u in story_units), vector, ledger, settings.ledger)
+        match = _continuation(match, story_units, names, df, rare)
         grouped.append((story_units, vector, urls, match))
     keepers = _ledger_keepers([(units_, match) for units_, _, _, match in grouped])
     by_id: dict[str, Story] = {}

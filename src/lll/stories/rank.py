@@ -7,9 +7,19 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from lll.stories.entities import entities, headline_match
 from lll.stories.model import Story
 
 _FIGURE = re.compile(r"\d")
+# What a lab or company says when it puts something out: the news an editor leads with.
+LAUNCH = re.compile(
+    r"\b(?:introduc(?:es|ed|ing)|announc(?:es|ed|ing)|launch(?:es|ed|ing)?|releas(?:es|ed|ing)|unveil(?:s|ed)?|"
+    r"now (?:available|generally available|in (?:public )?(?:beta|preview))|generally available|open[- ]sourc\w*|"
+    r"rais(?:es|ed) \$|acquir(?:es|ed)|debut\w*|rolls? out|rolled out|ships?|shipped|partners? with|"
+    r"model card|system card)\b", re.I)
+# Sources whose own posts are announcements: a lab's or company's blog, not a digest or a forum.
+PRIMARY_KINDS = frozenset({"feed", "github"})
+_CHANGELOG = re.compile(r"change ?log|release notes", re.I)
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,16 @@ class RankSettings:
     short_penalty: float = 0.8
     relevance_floor: float = -0.5   # below: off-topic (engine.OFF_TOPIC); a cosine otherwise
     off_topic: float = 2.0
+    relevance: float = 2.0      # per unit of cosine to the field above ``relevance_base``
+    relevance_base: float = 0.2
+    primary: float = 1.0        # a lab or company telling its own news
+    launch: float = 0.6         # ... and it is a launch, a release, a result
+    digest_position: float = 0.6  # a digest's first stories are its biggest (decays with position)
+    community: float = 1.5      # a forum thread a digest recaps
+    activity: float = 0.15      # per decade of a forum thread's engagement
+    changelog: float = 1.0      # a release-notes entry
+    title_only: float = 0.6     # of ``primary``, withheld from a post that is only a title and no launch
+    headline: float = 1.5       # what a digest's own headline names ("Anthropic raises $65B …")
 
 
 def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) -> tuple[float, tuple[str, ...]]:
@@ -55,10 +75,46 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
     if story.relevance < settings.relevance_floor:
         total -= settings.off_topic
         reasons.append(f"off-topic: only general-interest sources, nothing of the field (-{settings.off_topic:.2f})")
-    if len(story.lead.text) < settings.short_text:
+    if story.relevance > settings.relevance_floor:
+        gain = settings.relevance * (story.relevance - settings.relevance_base)
+        total += gain
+        reasons.append(f"relevance to the field {story.relevance:.2f} ({gain:+.2f})")
+    lead = story.lead
+    primary = lead.item.source_kind in PRIMARY_KINDS and lead.kind == "story"
+    changelog = bool(_CHANGELOG.search(lead.item.source_name) or _CHANGELOG.search(lead.item.url))
+    if primary and not changelog:
+        head = f"{lead.title}. {lead.text[:300]}"
+        launch = bool(LAUNCH.search(head) and entities(head))
+        gain = settings.primary - (settings.title_only if len(lead.text) < settings.short_text and not launch else 0)
+        total += gain
+        reasons.append(f"{lead.item.source_name} telling its own news (+{gain:.2f})")
+        if launch:
+            total += settings.launch
+            reasons.append(f"a launch or release (+{settings.launch:.2f})")
+    headlines = {u.item.title for u in story.units if u.item.source_kind == "newsletter" and not u.id.endswith(":0")}
+    named = next((h for h in sorted(headlines) if headline_match(h, f"{lead.title}. {lead.text[:400]}")), "")
+    if named:
+        total += settings.headline
+        reasons.append(f"the headline of a digest names it: “{named[:80]}” (+{settings.headline:.2f})")
+    if changelog:
+        total -= settings.changelog
+        reasons.append(f"a release-notes entry (-{settings.changelog:.2f})")
+    if lead.kind == "community":
+        total -= settings.community
+        reasons.append(f"community chatter: a forum thread (-{settings.community:.2f})")
+        if lead.activity:
+            gain = settings.activity * math.log10(1 + lead.activity)
+            total += gain
+            reasons.append(f"forum activity {lead.activity} (+{gain:.2f})")
+    elif lead.item.source_kind == "newsletter" and not lead.id.endswith(":0"):
+        position = int(lead.id.rsplit(":", 1)[1])
+        gain = settings.digest_position / math.sqrt(position)
+        total += gain
+        reasons.append(f"story {position} of its digest (+{gain:.2f})")
+    if len(lead.text) < settings.short_text and not primary:
         total -= settings.short_penalty
-        reasons.append(f"short text, {len(story.lead.text)} chars (-{settings.short_penalty:.2f})")
-    elif _FIGURE.search(story.lead.text):
+        reasons.append(f"short text, {len(lead.text)} chars (-{settings.short_penalty:.2f})")
+    elif _FIGURE.search(lead.text):
         total += 0.1
         reasons.append("carries figures (+0.10)")
     return round(total, 4), tuple(reasons)

@@ -9,6 +9,7 @@ at the exact words. Anything else is one unit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,12 @@ from lll.urls import is_http_url
 
 MIN_UNIT_CHARS = 80
 HEADINGS = ("h1", "h2", "h3", "h4")
+# A recap section whose bullets are forum threads, not reporting: "AI Reddit Recap", "AI Discords".
+_COMMUNITY_SECTION = re.compile(r"\b(reddit|discords?|subreddits?|/r/|forums?|community)\b", re.I)
+# A digest's re-run of its own bullets ("Top tweets (by engagement)"): the stories are told above.
+_RERUN_SECTION = re.compile(r"^top (tweets|posts|stories)\b", re.I)
+# A forum thread's engagement as a recap writes it, right after the thread's title.
+ACTIVITY = re.compile(r"\s*\((?:Activity|Score|Upvotes|Engagement):\s*([\d,]+)\)\s*:?", re.I)
 # Links that lead nowhere a reader wants: social handles, unsubscribe, sharing.
 _NOISE_LINK = ("unsubscribe", "/share", "twitter.com/intent", "mailto:")
 
@@ -58,6 +65,8 @@ class StoryUnit:
     end: int
     links: tuple[Link, ...] = ()
     theme: str = ""
+    kind: str = "story"  # story | community (a forum thread a digest recaps)
+    activity: int = 0  # a forum thread's engagement, when the digest gives it
 
     @property
     def source_name(self) -> str:
@@ -78,11 +87,37 @@ def _top_level_items(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]
 
 
 def _lead_title(element: lxml.html.HtmlElement) -> str:
-    """The bold words an element opens with, if it opens with bold words."""
+    """The bold words an element opens with, if it opens with bold words (also inside the
+    first paragraph of a list item, the shape of a recapped forum thread)."""
     first = next(iter(element), None)
+    if first is not None and first.tag == "p" and not (element.text or "").strip():
+        element, first = first, next(iter(first), None)
     if first is not None and first.tag in ("strong", "b") and not (element.text or "").strip():
         return " ".join(first.text_content().split()).rstrip(":").strip()
     return ""
+
+
+def _section_names(root: lxml.html.HtmlElement) -> dict[lxml.html.HtmlElement, tuple[str, str]]:
+    """For each element, the top-level heading (h1/h2) and the nearest heading it sits under."""
+    names: dict[lxml.html.HtmlElement, tuple[str, str]] = {}
+    top = near = ""
+    for el in root.iter():
+        if el.tag in ("h1", "h2"):
+            text = " ".join(el.text_content().split())
+            top = text if el.tag == "h1" or not top else f"{top} / {text}"
+            near = text
+        elif el.tag in ("h3", "h4"):
+            near = " ".join(el.text_content().split())
+        names[el] = (top, near)
+    return names
+
+
+def _thread_parts(li: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """A recapped forum thread is its first paragraph; the nested list under it is comments."""
+    first = next(iter(li), None)
+    if first is not None and first.tag == "p" and not (li.text or "").strip() and li.find("ul") is not None:
+        return [first]
+    return [li]
 
 
 def _links(elements: list[lxml.html.HtmlElement]) -> tuple[Link, ...]:
@@ -95,16 +130,25 @@ def _links(elements: list[lxml.html.HtmlElement]) -> tuple[Link, ...]:
     return tuple(found.values())
 
 
-def _groups(root: lxml.html.HtmlElement) -> list[tuple[str, list[lxml.html.HtmlElement], str]]:
-    """(title, elements, theme) for each story-sized part, by the first structure that fits."""
+Group = tuple[str, list[lxml.html.HtmlElement], str, str]  # title, elements, theme, kind
+
+
+def _groups(root: lxml.html.HtmlElement) -> list[Group]:
+    """(title, elements, theme, kind) for each story-sized part, by the first structure that fits."""
     story_items = [li for li in _top_level_items(root)
                    if len(li.text_content()) >= MIN_UNIT_CHARS and li.find(".//a") is not None]
     if len(story_items) >= 3:
-        groups = []
+        sections = _section_names(root)
+        groups: list[Group] = []
         for li in story_items:
-            theme_el = li.getparent().getprevious() if li.getparent() is not None else None
+            parent = li.getparent()
+            theme_el = parent.getprevious() if parent is not None else None
             theme = _lead_title(theme_el) if theme_el is not None and theme_el.tag == "p" else ""
-            groups.append((_lead_title(li), [li], theme))
+            top, near = sections.get(li, ("", ""))
+            if _RERUN_SECTION.match(theme or near):
+                continue
+            kind = "community" if _COMMUNITY_SECTION.search(top) else "story"
+            groups.append((_lead_title(li), _thread_parts(li), theme or near, kind))
         return groups
     blocks = [el for el in root.iter() if el.tag in HEADINGS or el.tag in ("p", "ul", "ol", "blockquote")
               and not any(a.tag in ("li", "blockquote") for a in el.iterancestors())]
@@ -113,12 +157,12 @@ def _groups(root: lxml.html.HtmlElement) -> list[tuple[str, list[lxml.html.HtmlE
         for el in blocks:
             if el.tag in HEADINGS:
                 if current:
-                    groups.append((title, current, ""))
+                    groups.append((title, current, "", "story"))
                 title, current = " ".join(el.text_content().split()), [el]
             elif current:
                 current.append(el)
         if current:
-            groups.append((title, current, ""))
+            groups.append((title, current, "", "story"))
         return groups
     leads = [el for el in blocks if el.tag == "p" and _lead_title(el)]
     if len(leads) >= 3:
@@ -126,12 +170,12 @@ def _groups(root: lxml.html.HtmlElement) -> list[tuple[str, list[lxml.html.HtmlE
         for el in blocks:
             if el in leads:
                 if current:
-                    groups.append((_lead_title(current[0]), current, ""))
+                    groups.append((_lead_title(current[0]), current, "", "story"))
                 current = [el]
             elif current:
                 current.append(el)
         if current:
-            groups.append((_lead_title(current[0]), current, ""))
+            groups.append((_lead_title(current[0]), current, "", "story"))
         return groups
     return []
 
@@ -164,7 +208,7 @@ def split_item(item: ItemView) -> list[StoryUnit]:
         return [whole]
     units: list[StoryUnit] = []
     cursor = 0
-    for title, elements, theme in _groups(root):
+    for title, elements, theme, kind in _groups(root):
         part = "\n\n".join(t for t in (element_text(el) for el in elements) if t)
         if len(part) < MIN_UNIT_CHARS:
             continue
@@ -173,7 +217,10 @@ def split_item(item: ItemView) -> list[StoryUnit]:
             continue
         start, end = span
         cursor = end
+        text = item.text[start:end]
+        activity = ACTIVITY.match(text, len(title)) if title and text.startswith(title) else None
         units.append(StoryUnit(id=f"{item.id}:{len(units) + 1}", item=item, title=title or _opening(part),
-                               text=item.text[start:end], start=start, end=end, links=_links(elements),
-                               theme=theme))
+                               text=text, start=start, end=end, links=_links(elements),
+                               theme=theme, kind=kind,
+                               activity=int(activity.group(1).replace(",", "")) if activity else 0))
     return units if len(units) >= 2 else [whole]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lll.text import NUMBER_WORDS, sentences, words
-from lll.verify.claims import Evidence, EvidenceIndex, claims, links
+from lll.verify.claims import Evidence, EvidenceIndex, claims, links, strip_links
 
 Resolver = Callable[[str], "Evidence | None"]
 _TAG = re.compile(r"^[a-z0-9]+$")
@@ -174,7 +174,19 @@ def check_structure(markdown: str, newsletter_name: str | None = None) -> list[F
     return [Failure("structure", "", "", "structure", p) for p in problems]
 
 
-def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[str] = frozenset()) -> VerifyReport:
+def _display_name_words(sentence: str, display_names: frozenset[str]) -> set[str]:
+    """Words of the sources' display names that stand, whole, in ``sentence``: the writer's own
+    attribution ("Today's top story comes from Claude Code Changelog") names the source, and
+    that is no claim about the story. Only the whole display name counts, never a word of it alone."""
+    found: set[str] = set()
+    for name in display_names:
+        if name and name in sentence:
+            found.update(re.findall(r"[\w&'’-]+", name))
+    return found
+
+
+def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[str] = frozenset(),
+                  display_names: frozenset[str] = frozenset()) -> VerifyReport:
     failures: list[Failure] = []
     checked = 0
     cache: dict[str, Evidence | None] = {}
@@ -195,7 +207,10 @@ def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[s
                 failures.append(Failure(block.where, sentence, url, "link", f"link {url} is not a URL LLL fetched"))
         index = EvidenceIndex(found, names | frozenset(e.source for e in found))
         for sentence in block.sentences:
+            named = _display_name_words(strip_links(sentence), display_names) if display_names else set()
             for claim in claims(sentence):
+                if claim.kind == "name" and claim.text in named:
+                    continue
                 checked += 1
                 reason = index.supports(claim)
                 if reason:
@@ -204,8 +219,9 @@ def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[s
 
 
 def verify_markdown(markdown: str, resolve: Resolver, *, names: frozenset[str] = frozenset(),
-                    newsletter_name: str | None = None) -> VerifyReport:
-    """Verify an issue's Markdown (drafted or edited by hand)."""
-    report = verify_blocks(blocks_from_markdown(markdown), resolve, names)
+                    newsletter_name: str | None = None, display_names: frozenset[str] = frozenset()) -> VerifyReport:
+    """Verify an issue's Markdown (drafted or edited by hand). ``display_names`` are the
+    sources' names as the writer's attribution uses them."""
+    report = verify_blocks(blocks_from_markdown(markdown), resolve, names, display_names)
     structure = check_structure(markdown, newsletter_name)
     return VerifyReport(tuple(structure) + report.failures, report.claims_checked, report.paragraphs)

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lll.records import TRANSCRIPT_HEADING
+from lll.stories.entities import entities, phrase_spans, shared, specific
 from lll.stories.model import Story
-from lll.stories.units import StoryUnit
+from lll.stories.units import ACTIVITY, StoryUnit
 from lll.text import long_date, sentence_spans, words
+from lll.write import prose
 from lll.write.model import Citation, ClockEntry, Draft, Paragraph, Section, Sentence
 from lll.write.plan import DueClock, Plan, PlannedClock
 
@@ -21,10 +23,16 @@ MAX_LEDE_WORDS = 25
 SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
 VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a paper", "hn": "pointed to",
          "github": "released"}
+# How a one-sentence brief names what the source put out: "Claude Blog published “…”."
+BRIEF_VERBS = {"newsletter": "ran", "podcast": "released an episode,", "arxiv": "published a paper,",
+               "github": "released", "hn": "pointed to"}
+MAX_HEADING_WORDS = 10
+MIN_LEDE_WORDS = 6
 # Words the writer itself adds; the verifier accepts them as names without a source.
 TEMPLATE_WORDS = frozenset(
     "Following The It Also On That Clocks Worth Watching Coming Due Large Language Letters Automated "
-    "LLL Hacker News Transcript A short issue First Clock More Nothing Today's".split()
+    "LLL Hacker News Transcript A short issue First Clock More Nothing Today's Top Story Comes From No Items "
+    "In Window Fetched".split()
 )
 
 IssueLink = Callable[[str], str]
@@ -77,11 +85,46 @@ def short_title(title: str, limit: int = 8) -> str:
     return text.strip(" ,;:-")
 
 
+def subject(title: str) -> str:
+    """What a story is about, in a few of its title's own words: its first named thing
+    ("GPT-5.5 Instant", "Claude Managed Agents"), else the whole title when it is short,
+    else its head up to a natural break. "" when the title gives no clean subject."""
+    text = re.sub(r"\s*\([^)]*\)", "", " ".join(title.split())).strip().rstrip(".:!?")
+    spans = phrase_spans(text, keep_common=True)
+    if spans:
+        s, e = spans[0]
+        found = text[s:e].strip(" -–—:,")
+        if words(found) <= 6:
+            return found
+    if 0 < words(text) <= 6:
+        return title_case(text)
+    for mark in (": ", " — ", " – ", " - ", "; "):
+        head = text.split(mark, 1)[0]
+        if mark in text and 2 <= words(head) <= 6:
+            return title_case(head)
+    return ""
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def join_titles(titles: list[str]) -> str:
-    picked = list(dict.fromkeys(title_case(short_title(t)) for t in titles if t.strip()))[:3]
-    if len(picked) <= 1:
-        return picked[0] if picked else "More News"
-    return ", ".join(picked[:-1]) + (", and " if len(picked) > 2 else " and ") + picked[-1]
+    """A heading that names the section's subjects, at most ``MAX_HEADING_WORDS`` words, never a
+    cut phrase: "GPT-5.5 Instant, RadixArk and Gemma 4"."""
+    picked: list[str] = []
+    for title in titles:
+        found = subject(title)
+        if not found or any(found.casefold() in p.casefold() or p.casefold() in found.casefold() for p in picked):
+            continue
+        if words(_join([*picked, found])) > MAX_HEADING_WORDS:
+            continue
+        picked.append(found)
+        if len(picked) == 3:
+            break
+    return _join(picked) or "More News"
 
 
 SHORT_NOTE = "A short issue: few new stories met the bar since the last one."
@@ -106,6 +149,13 @@ def safe_lede(lede: Paragraph) -> Paragraph:
         return empty_lede()
     return Paragraph((Sentence(f"Today's top story comes from {cited.source}.", citations=(cited,),
                                role="attribution"),), story_id=lede.story_id, kind="lede")
+
+
+def brief(unit: StoryUnit) -> str:
+    """One sentence that names the source and what it put out, in the title's own words."""
+    verb = BRIEF_VERBS.get(unit.item.source_kind, "published")
+    title = " ".join((unit.item.title if unit.id.endswith(":0") else unit.title).split()).rstrip(".")
+    return f"{unit.item.source_name} {verb} {prose.quoted(title)}."
 
 
 def fallback_heading(paragraphs: tuple[Paragraph, ...]) -> str:
@@ -144,6 +194,9 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
         sentence = text[s:e]
         if unit.title and sentence.startswith(unit.title):
             after = sentence[len(unit.title):]
+            count = ACTIVITY.match(after)
+            if count:
+                after = ":" + after[count.end():]
             if not after.strip() or after.lstrip()[:1] in (":", "—", "–", "-", "."):
                 rest = after.lstrip(":.—–- ")
                 if words(rest) < 4:
@@ -163,12 +216,42 @@ def _hn_sentence(unit: StoryUnit) -> str:
     return f'"{title}"' + (f", with {said} on Hacker News." if said else ".")
 
 
+def clock_heading(title: str, source: str) -> str:
+    """A watch-list item's subheading: its story's subject, or its source."""
+    text = " ".join(title.split()).rstrip(".:")
+    if 0 < words(text) <= 8 and ":" not in text and not re.search(r"[(\[]", text):
+        return title_case(text)
+    return subject(title) or source
+
+
 def _link(source: str, url: str) -> str:
     return f"[{source.replace('[', '(').replace(']', ')')}]({url})"
 
 
 def _citation(unit: StoryUnit) -> Citation:
     return Citation(url=unit.item.url, source=unit.item.source_name, item_id=unit.item.id)
+
+
+def same_event(lead: StoryUnit, other: StoryUnit) -> bool:
+    """Whether ``other`` tells the lead's event (a link to it, or a specific name of its title),
+    not merely sits in a digest that mentions everything."""
+    if lead.item.canonical_url and any(lead.item.canonical_url in (link.url, link.url.rstrip("/"))
+                                       for link in other.links):
+        return True
+    if other.item.canonical_url and any(other.item.canonical_url in (link.url, link.url.rstrip("/"))
+                                        for link in lead.links):
+        return True
+    if shared(entities(lead.title or lead.content[:200]), entities(other.content[:1500])):
+        return True
+    # A story-sized unit that the event layer joined tells the event; a whole digest post that
+    # mentions everything does not, unless it links the lead or names it.
+    return not (other.id.endswith(":0") and other.item.source_kind == "newsletter" and len(other.text) > 1500)
+
+
+def coverage(story: Story) -> list[StoryUnit]:
+    """The story's units from other sources that tell the lead's event."""
+    lead = story.lead
+    return [u for u in story.units[1:] if u.item.source_id != lead.item.source_id and same_event(lead, u)]
 
 
 class OfflineWriter:
@@ -185,22 +268,42 @@ class OfflineWriter:
 
     def write(self, plan: Plan) -> Draft:
         y, m, d = plan.date.split("-")
+        # sentences the issue has printed, so none is said twice (the clocks' own sentences are theirs)
+        self._told: list[str] = [c.finding.sentence for c in plan.clocks]
+        lede = self._lede(plan.lede)
+        self._told = [t for t in self._told if t not in {c.finding.sentence for c in plan.clocks}]
         sections = [section_of(self._story_paragraphs(stories)) for stories in plan.sections]
         sections = [s for s in sections if s.paragraphs]
         if plan.due:
             sections.append(Section(heading="Clocks Coming Due", paragraphs=tuple(self._due(c) for c in plan.due)))
         clocks = tuple(self._clock(c) for c in plan.clocks) + tuple(self._running(c) for c in plan.running)
         draft = Draft(date=plan.date, title=f"{self.newsletter_name} {m}/{d}/{y}", tags=self.tags,
-                      lede=self._lede(plan.lede), sections=tuple(sections), clocks=clocks)
+                      lede=lede, sections=tuple(sections), clocks=clocks)
         return with_short_note(draft, plan.short)
 
     def _lede(self, story: Story | None) -> Paragraph:
+        """One whole sentence of the top story, with its actor: the source's own sentence when
+        one fits (6–25 words, names someone, not the source's first person), else a brief."""
         if story is None:
             return empty_lede()
-        headline = short_title(story.title, limit=MAX_LEDE_WORDS - 4)
-        text = f"{headline}, {story.lead.item.source_name} reports."
-        return Paragraph((Sentence(text, citations=(_citation(story.lead),), role="source"),),
-                         story_id=story.id, kind="lede")
+        unit = story.lead
+        citation = _citation(unit)
+        for teller in (unit, *coverage(story)):
+            if teller.item.source_kind == "hn":
+                continue
+            for s, e in body_spans(teller)[:4]:
+                sentence = teller.item.text[s:e]
+                n = prose.words(sentence)
+                if (MIN_LEDE_WORDS <= n <= MAX_LEDE_WORDS and prose.printable(sentence)
+                        and not prose.first_person(sentence) and "@" not in sentence
+                        and phrase_spans(sentence, keep_common=True)):
+                    self._told.append(sentence)
+                    return Paragraph((Sentence(sentence, citations=(_citation(teller),),
+                                               span=(teller.item.id, s, e)),), story_id=story.id, kind="lede")
+        text = brief(unit)
+        if not MIN_LEDE_WORDS <= prose.words(text) <= MAX_LEDE_WORDS or not prose.printable(text, 4):
+            text = f"Today's top story comes from {unit.item.source_name}."
+        return Paragraph((Sentence(text, citations=(citation,), role="source"),), story_id=story.id, kind="lede")
 
     def _story_paragraphs(self, stories: tuple[Story, ...]) -> tuple[Paragraph, ...]:
         out: list[Paragraph] = []
@@ -212,39 +315,72 @@ class OfflineWriter:
                 out.append(paragraph)
         return tuple(out)
 
+    def _told_subject(self, title: str, day: str) -> str:
+        """How the callback names the earlier story: in the earlier issue's own words (its title,
+        else the name the heading gave it), or "the story"."""
+        earlier = self.earlier(day)
+        found = told_as(title, earlier)
+        if not found:
+            name = subject(title)
+            found = name if name and (words(name) >= 2 or specific(name)) and name.casefold() in earlier.casefold() else ""
+        return f'"{found}", ' if found else "the story "
+
+    def _body(self, unit: StoryUnit, citation: Citation) -> list[Sentence]:
+        """The unit's most informative whole sentences; a source's first person is quoted."""
+        if unit.item.source_kind == "hn":
+            return [Sentence(_hn_sentence(unit), citations=(citation,))]
+        text = unit.item.text
+        picked = prose.pick(body_spans(unit), text, told=self._told, max_words=MAX_STORY_WORDS)
+        body = []
+        for s, e in picked:
+            sentence = text[s:e]
+            self._told.append(sentence)
+            shown = prose.quoted(sentence) if prose.first_person(sentence) else sentence
+            body.append(Sentence(shown, citations=(citation,), span=(unit.item.id, s, e)))
+        return body
+
     def _story(self, story: Story, repeat_source: bool) -> Paragraph | None:
         unit = story.lead
         citation = _citation(unit)
-        body: list[Sentence] = []
-        if unit.item.source_kind == "hn":
-            body.append(Sentence(_hn_sentence(unit), citations=(citation,)))
-        for s, e in ([] if body else body_spans(unit)):
-            if body and sum(words(x.text) for x in body) + words(unit.item.text[s:e]) > MAX_STORY_WORDS:
-                break
-            body.append(Sentence(unit.item.text[s:e], citations=(citation,), span=(unit.item.id, s, e)))
-            if len(body) >= 4:
-                break
-        if not body:
-            return None
+        body = self._body(unit, citation)
+        teller = unit
+        if not body:  # a post with only a title: the coverage of the same event tells it
+            for other in coverage(story):
+                body = self._body(other, _citation(other))
+                if body:
+                    teller = other
+                    break
         parts: list[Sentence] = []
         previous = story.previous
         if story.status == "update" and previous is not None and previous.told_in:
             link = self.issue_link(previous.told_in)
-            subject = told_as(previous.title, self.earlier(previous.told_in))
-            subject = f'"{subject}", ' if subject else "the story "
+            subject = self._told_subject(previous.title, previous.told_in)
             parts.append(Sentence(f"Following up on {subject}discussed here on "
                                   f"[{long_date(previous.told_in)}]({link}):",
                                   citations=(Citation(url=link, source=self.newsletter_name,
                                                       issue_date=previous.told_in),), role="callback"))
-        verb = VERBS.get(unit.item.source_kind, "reported")
-        opener = (f"{_link('The same source', unit.item.url)} also" if repeat_source
-                  else _link(unit.item.source_name, unit.item.url))
-        parts.append(Sentence(f"{opener} {verb}:", citations=(citation,), role="attribution"))
-        parts.extend(body)
-        others = [u for u in story.units[1:] if u.item.source_id != unit.item.source_id]
+        if teller is not unit or not body:
+            text = brief(unit)
+            if prose.printable(text, 4) and not prose.repeats(text, self._told):
+                self._told.append(text)
+                parts.append(Sentence(text.replace(unit.item.source_name, _link(unit.item.source_name, unit.item.url),
+                                                   1), citations=(citation,), role="source"))
+            elif not body:
+                return None
+        if body:
+            verb = VERBS.get(teller.item.source_kind, "reported")
+            if teller.kind == "community":
+                verb = "recapped a forum thread"
+            elif any(sentence.text.startswith("“") for sentence in body) and teller.item.source_kind != "podcast":
+                verb = "wrote"
+            also = " also" if repeat_source and teller is unit else ""
+            parts.append(Sentence(f"{_link(teller.item.source_name, teller.item.url)}{also} {verb}:",
+                                  citations=(_citation(teller),), role="attribution"))
+            parts.extend(body)
         seen: dict[str, StoryUnit] = {}
-        for other in others:
-            seen.setdefault(other.item.source_name, other)
+        for other in coverage(story):
+            if other is not teller and other.item.source_id != teller.item.source_id:
+                seen.setdefault(other.item.source_name, other)
         if seen:
             links = [_link(name, u.item.url) for name, u in list(seen.items())[:3]]
             joined = links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
@@ -259,10 +395,11 @@ class OfflineWriter:
         sentences = [Sentence(f"{_link(unit.item.source_name, unit.item.url)} noted:", citations=(citation,),
                               role="attribution"),
                      Sentence(finding.sentence, citations=(citation,), span=(unit.item.id, finding.start, finding.end))]
-        following = [(s, e) for s, e in body_spans(unit) if s >= finding.end][:1]
+        following = [(s, e) for s, e in body_spans(unit)
+                     if s >= finding.end and prose.printable(unit.item.text[s:e])][:1]
         for s, e in following:
             sentences.append(Sentence(unit.item.text[s:e], citations=(citation,), span=(unit.item.id, s, e)))
-        return ClockEntry(heading=title_case(short_title(clock.story.title, limit=10)),
+        return ClockEntry(heading=clock_heading(clock.story.title, unit.item.source_name),
                           paragraph=Paragraph(tuple(sentences), story_id=clock.story.id, kind="clock"),
                           due=finding.due.isoformat(), phrase=finding.phrase, precision=finding.precision,
                           story_id=clock.story.id, item_id=unit.item.id, sentence=finding.sentence)
@@ -277,7 +414,7 @@ class OfflineWriter:
             Sentence(f"(First flagged here on [{long_date(clock.opened_in)}]({clock.opened_url}).)",
                      citations=(issue,), role="callback"),
         ), story_id=clock.story_id, kind="clock")
-        return ClockEntry(heading=title_case(short_title(clock.title or clock.source, limit=10)),
+        return ClockEntry(heading=clock_heading(clock.title, clock.source),
                           paragraph=paragraph, due=clock.due, phrase=clock.phrase, precision="",
                           story_id=clock.story_id, item_id=clock.item_id, sentence=clock.sentence)
 

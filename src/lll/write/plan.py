@@ -11,9 +11,13 @@ from datetime import date
 
 import numpy as np
 
+from lll.stories.entities import entities, shared
 from lll.stories.model import LeftOut, Story
 from lll.stories.units import StoryUnit
 from lll.text import MONTHS
+from lll.write.prose import printable
+
+OFF_FIELD = -0.5  # a story's relevance below this: told only by general-interest sources, outside the field
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class PlanSettings:
     min_stories: int = 3
     join_cosine: float = 0.45
     section_size: int = 4
+    max_community: int = 1     # forum threads an issue tells (never the lede)
+    max_arxiv: int = 3         # papers from an arXiv listing, told together
+    max_changelog: int = 1     # release-notes entries per source
 
 
 @dataclass(frozen=True)
@@ -89,15 +96,45 @@ def _cos(a: Story, b: Sequence[Story]) -> float:
     return float(a.vector @ centre / (np.linalg.norm(centre) + 1e-9))
 
 
+def is_changelog(story: Story) -> bool:
+    item = story.lead.item
+    return bool(re.search(r"change ?log|release notes", f"{item.source_name} {item.url}", re.I))
+
+
+def _kind_cap(story: Story, counts: dict[str, int], settings: PlanSettings) -> str:
+    """Why a story of a capped kind is left out ("" when there is room for it)."""
+    lead = story.lead
+    if lead.kind == "community" and counts.get("community", 0) >= settings.max_community:
+        return f"community chatter: an issue tells at most {settings.max_community} forum thread"
+    if lead.item.source_kind == "arxiv" and counts.get("arxiv", 0) >= settings.max_arxiv:
+        return f"arXiv flood: an issue tells at most {settings.max_arxiv} papers (chosen by rank)"
+    if is_changelog(story) and counts.get(f"changelog:{lead.item.source_id}", 0) >= settings.max_changelog:
+        return f"release notes: one entry of {lead.item.source_name} an issue"
+    return ""
+
+
+def _count(story: Story, counts: dict[str, int]) -> None:
+    lead = story.lead
+    for key, hit in (("community", lead.kind == "community"), ("arxiv", lead.item.source_kind == "arxiv"),
+                     (f"changelog:{lead.item.source_id}", is_changelog(story))):
+        if hit:
+            counts[key] = counts.get(key, 0) + 1
+
+
 def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Story], list[LeftOut]]:
     chosen: list[Story] = []
     left: list[LeftOut] = []
     per_source: dict[str, int] = {}
+    kinds: dict[str, int] = {}
     for rank, story in enumerate(stories, 1):
         what = dict(id=story.id, title=story.title, source=", ".join(story.source_names))
         if story.status == "repeat":
             told = f" (told on {story.previous.told_in})" if story.previous and story.previous.told_in else ""
             left.append(LeftOut(**what, reason=f"repeat of ledger story {story.previous.id if story.previous else ''}{told}"))
+            continue
+        if story.relevance < OFF_FIELD:
+            left.append(LeftOut(**what, reason="off-field: only general-interest sources tell it, and it names "
+                                               "nothing of the field"))
             continue
         if story.score < settings.min_score:
             left.append(LeftOut(**what, reason=f"score {story.score:.2f} is below the bar of {settings.min_score:g}"))
@@ -106,11 +143,20 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
         if per_source.get(lead_source, 0) >= settings.per_source:
             left.append(LeftOut(**what, reason=f"{lead_source} already leads {settings.per_source} stories"))
             continue
+        capped = _kind_cap(story, kinds, settings)
+        if capped:
+            left.append(LeftOut(**what, reason=capped))
+            continue
         if len(chosen) >= settings.max_stories:
             left.append(LeftOut(**what, reason=f"ranked {rank} (score {story.score:.2f}), below the cut"))
             continue
         chosen.append(story)
+        _count(story, kinds)
         per_source[lead_source] = per_source.get(lead_source, 0) + 1
+    # The lede is the day's biggest story that is not forum chatter.
+    lead_at = next((i for i, s in enumerate(chosen) if s.lead.kind != "community"), 0)
+    if lead_at:
+        chosen.insert(0, chosen.pop(lead_at))
     return chosen, left
 
 
@@ -121,7 +167,9 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     target = max(2, min(5, math.ceil(len(stories) / 3))) if len(stories) >= 2 else 1
     sections: list[list[Story]] = []
     for story in stories:
-        same_item = [s for s in sections if any(story.lead.item.id == o.lead.item.id for o in s)]
+        same_item = [s for s in sections if any(story.lead.item.id == o.lead.item.id or
+                                                story.lead.item.source_kind == o.lead.item.source_kind == "arxiv"
+                                                for o in s)]
         if same_item and len(same_item[0]) < settings.section_size + 1:
             same_item[0].append(story)
             continue
@@ -148,8 +196,14 @@ def _words(text: str) -> set[str]:
 
 
 def same_clock(a: tuple[str, str], b: tuple[str, str]) -> bool:
-    """Two (due, sentence) pairs that watch the same thing: one date, two shared words."""
-    return a[0] == b[0] and len(_words(a[1]) & _words(b[1])) >= 2
+    """Two (due, sentence) pairs that watch the same thing: one date and two shared words, or
+    the same specific name ("MiniMax 2.7"), or most of their words, whatever the dates."""
+    wa, wb = _words(a[1]), _words(b[1])
+    if a[0] == b[0] and len(wa & wb) >= 2:
+        return True
+    if shared(entities(a[1]), entities(b[1])):
+        return True
+    return len(wa & wb) >= max(4, 0.5 * min(len(wa), len(wb)))
 
 
 def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[StoryUnit], list[ClockFinding]],
@@ -161,10 +215,14 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
     chosen, left = _choose(stories, settings)
     clocks: list[PlannedClock] = []
     open_keys = [(c.due, c.sentence) for c in running]
-    for story in [s for s in stories if s.status != "repeat" and s.score >= settings.min_score]:
+    watchable = [s for s in stories if s.status != "repeat" and s.score >= settings.min_score
+                 and s.lead.kind != "community" and s.relevance >= OFF_FIELD]
+    for story in watchable:
         if len(clocks) >= settings.max_clocks:
             break
         for finding in find_clocks(story.lead):
+            if not printable(finding.sentence, 4):
+                continue
             key = (finding.due.isoformat(), finding.sentence)
             if any(same_clock(key, other) for other in open_keys):
                 continue
@@ -174,12 +232,18 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
     lede = chosen[0] if chosen else None
     clock_ids = {c.story.id for c in clocks}
     body = [s for s in chosen if s.id not in clock_ids or s is lede]
-    if lede is not None and lede.id in clock_ids:
-        clocks = [c for c in clocks if c.story.id != lede.id]
     left = [entry for entry in left if entry.id not in {c.story.id for c in clocks}]
     short = len(body) < settings.min_stories
     sections = _group(body, settings)
-    listed = list(running[: max(0, settings.min_clocks - len(clocks))])
+    listed: list[DueClock] = []
+    for clock in running:
+        if len(clocks) + len(listed) >= max(settings.min_clocks, 0) or len(clocks) + len(listed) >= settings.max_clocks:
+            break
+        key = (clock.due, clock.sentence)
+        if any(same_clock(key, (c.finding.due.isoformat(), c.finding.sentence)) for c in clocks) \
+                or any(same_clock(key, (o.due, o.sentence)) for o in listed):
+            continue
+        listed.append(clock)
     return Plan(date=day, lede=lede, sections=tuple(tuple(s) for s in sections), clocks=tuple(clocks),
                 due=tuple(due), left_out=tuple(left_out) + tuple(left), short=short,
                 reasons={s.id: s.reasons for s in stories}, running=tuple(listed))
