@@ -40,7 +40,8 @@ def main() -> int:
     parser.add_argument("workspace", type=Path)
     parser.add_argument("--min-similarity", type=float, default=0.45)
     args = parser.parse_args()
-    issues = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((args.workspace / "issues").glob("*.json"))}
+    paths = sorted((args.workspace / "issues").glob("*.json"))
+    issues = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in paths}
     con = sqlite3.connect(args.workspace / "lll.db")
     vectors: dict[tuple[str, str], np.ndarray] = {}
     for story_id, day, blob in con.execute("SELECT story_id, day, vector FROM story_units WHERE vector IS NOT NULL"):

@@ -105,7 +105,8 @@ def not_drafted(workspace: Path) -> dict[str, str]:
     part = text.split("## Days that could not be drafted", 1)
     if len(part) < 2:
         return {}
-    return {m.group(1): m.group(2) for m in re.finditer(r"^- (\d{4}-\d\d-\d\d): (.*)$", part[1].split("\n## ")[0], re.M)}
+    listed = part[1].split("\n## ")[0]
+    return {m.group(1): m.group(2) for m in re.finditer(r"^- (\d{4}-\d\d-\d\d): (.*)$", listed, re.M)}
 
 
 @dataclass
@@ -172,11 +173,11 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
                 f.fragments[re.sub(r" '.*'", "", why)] += 1
                 f.details.append(f"{day} fragment [{why}] {sentence[:120]!r}")
         lede = issue.get("lede", {}).get("markdown", "")
-        why = ec.lede_problem(lede)
-        if why:
+        problem = ec.lede_problem(lede)
+        if problem:
             f.ledes_bad += 1
-            f.ledes_headline += why.startswith("headline")
-            f.details.append(f"{day} lede [{why}] {ec.strip_links(lede)[:120]!r}")
+            f.ledes_headline += problem.startswith("headline")
+            f.details.append(f"{day} lede [{problem}] {ec.strip_links(lede)[:120]!r}")
         for heading in ec.headings(issue):
             f.headings += 1
             n = ec.heading_words(heading)
@@ -250,23 +251,38 @@ def rows(f: Figures) -> list[tuple[str, str]]:
     ]
 
 
+def _first_number(value: str) -> float | None:
+    m = re.match(r"-?\d+(?:\.\d+)?", value)
+    return float(m.group(0)) if m else None
+
+
+def change(key: str, before: str, after: str) -> str:
+    """after − before of a row's first figure; for seconds, also the ratio after/before."""
+    a, b = _first_number(after), _first_number(before)
+    if a is None or b is None:
+        return ""
+    if "seconds" in key or "median" in key or "wall clock" in key:
+        return f"x{a / b:.2f}" if b else ""
+    d = a - b
+    return f"{d:+.2f}".rstrip("0").rstrip(".") if d % 1 else f"{int(d):+d}"
+
+
 def print_table(runs: list[Figures]) -> None:
-    table = [rows(f) for f in runs]
-    names = [k for k, _ in table[0]]
-    width = max(len(k) for k in names)
+    table = [[(k, v) for k, v in rows(f) if k.strip() not in ("by kind", "by reason")] for f in runs]
+    width = max(len(k) for k, _ in table[0])
     cols = [max(len(f.name), *(len(v) for _, v in t)) for f, t in zip(runs, table, strict=True)]
-    # the "by kind" lines are long: print them under the table rather than in a column
     print()
-    print(f"{'':<{width}}  " + "  ".join(f"{f.name:<{c}}" for f, c in zip(runs, cols, strict=True))[:200])
-    for i, key in enumerate(names):
+    head = "  ".join(f"{f.name:<{c}}" for f, c in zip(runs, cols, strict=True))
+    print(f"{'':<{width}}  {head}" + ("  change" if len(runs) == 2 else ""))
+    for i, (key, _) in enumerate(table[0]):
         values = [t[i][1] for t in table]
-        if key.strip() in ("by kind", "by reason"):
-            continue
-        print(f"{key:<{width}}  " + "  ".join(f"{v:<{min(c, 28)}}" for v, c in zip(values, cols, strict=True)))
-    if len(runs) == 2:
-        print()
-    for f, t in zip(runs, table, strict=True):
-        extra = dict(t)
+        line = f"{key:<{width}}  " + "  ".join(f"{v:<{c}}" for v, c in zip(values, cols, strict=True))
+        if len(runs) == 2:
+            line += "  " + change(key, values[0], values[1])
+        print(line.rstrip())
+    print()
+    for f in runs:
+        extra = dict(rows(f))
         print(f"[{f.name}] residues by kind: {extra['  by kind']}")
         print(f"[{f.name}] fragments by reason: {extra['  by reason']}")
         if f.missing:
@@ -287,7 +303,7 @@ def main() -> int:
     parser.add_argument("--to", dest="last", default="2026-05-31")
     parser.add_argument("--workspace", type=Path, help="Where this tree's backtest replays (default: temporary).")
     parser.add_argument("--read", type=Path, help="Read this backtest workspace instead of running one.")
-    parser.add_argument("--compare", metavar="REV", help="Also run REV's code (a temporary git worktree): before/after.")
+    parser.add_argument("--compare", metavar="REV", help="Run REV's code (a temporary git worktree): before/after.")
     parser.add_argument("--before-read", type=Path, help="With --compare: read REV's backtest workspace instead.")
     parser.add_argument("--before-workspace", type=Path, help="With --compare: where REV's backtest replays.")
     parser.add_argument("--labels", type=Path, default=LABELS)
