@@ -3,9 +3,11 @@
 
     python bench/callback_candidates.py /work/bt-main > /tmp/candidates.jsonl
 
-Two kinds, one JSON line each: every "Following up on …" callback the run made, and for every
-told story its most similar earlier told story (cosine of the ledger's story vectors, kept in
-``story_units``) when no callback was written — the near misses recall is measured on. Each line
+One JSON line each: every "Following up on …" callback the run made; for every told story its most
+similar earlier told story (cosine of the ledger's story vectors, kept in ``story_units``) when no
+callback was written, any earlier told story closer than ``--close``, and earlier told stories that
+share a rare name (a model or product token: "Opus 4.8", "GPT-Realtime-2") — the near misses recall
+is measured on. Each line
 carries both stories' dates, lead titles and URLs and the text the issue told, so a person can
 label it; ``bench/data/callback-labels.jsonl`` keeps the labels (``label``, ``reason``)."""
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -38,7 +41,11 @@ def told_text(issue: dict[str, Any], story_id: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("workspace", type=Path)
-    parser.add_argument("--min-similarity", type=float, default=0.45)
+    parser.add_argument("--min-similarity", type=float, default=0.45,
+                        help="A nearest earlier story at least this close.")
+    parser.add_argument("--close", type=float, default=0.6, help="Any earlier story at least this close.")
+    parser.add_argument("--max-name-stories", type=int, default=4,
+                        help="A name shared by at most this many told stories makes a candidate pair.")
     args = parser.parse_args()
     paths = sorted((args.workspace / "issues").glob("*.json"))
     issues = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in paths}
@@ -73,23 +80,45 @@ def main() -> int:
             made.add((earlier[0], earlier[1], day, cb.story_id))
             ve, vl = vectors.get((earlier[1], earlier[0])), vectors.get((cb.story_id, day))
             line("callback", earlier, later, float(ve @ vl) if ve is not None and vl is not None else None)
+    emitted = set(made)
+    names = {t: _names(t[2] + " " + told_text(issues[t[0]], t[1])[:300]) for t in told}
+    counts: dict[str, int] = {}
+    for found in names.values():
+        for name in found:
+            counts[name] = counts.get(name, 0) + 1
     for later in told:
         vl = vectors.get((later[1], later[0]))
         if vl is None:
             continue
-        best: tuple[float, tuple[str, str, str, str]] | None = None
+        scored: list[tuple[float, tuple[str, str, str, str]]] = []
         for earlier in told:
             if earlier[0] >= later[0] or earlier[1] == later[1] and earlier[3] == later[3]:
                 continue
             ve = vectors.get((earlier[1], earlier[0]))
-            if ve is None:
+            if ve is not None:
+                scored.append((float(ve @ vl), earlier))
+        scored.sort(key=lambda x: -x[0])
+        for rank, (sim, earlier) in enumerate(scored):
+            key = (earlier[0], earlier[1], later[0], later[1])
+            if key in emitted:
                 continue
-            sim = float(ve @ vl)
-            if best is None or sim > best[0]:
-                best = (sim, earlier)
-        if best and best[0] >= args.min_similarity and (best[1][0], best[1][1], later[0], later[1]) not in made:
-            line("nearest", best[1], later, best[0])
+            rare = {n for n in names[earlier] & names[later] if counts[n] <= args.max_name_stories}
+            kind = ("nearest" if rank == 0 and sim >= args.min_similarity else
+                    "close" if sim >= args.close else "shared name " + ", ".join(sorted(rare)) if rare else "")
+            if kind:
+                emitted.add(key)
+                line(kind, earlier, later, sim)
     return 0
+
+
+_NAME = re.compile(r"\b(?:[A-Z][A-Za-z]*[-\s]?\d[\w.]*|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}[a-z]*\w*|\w+-\d[\w.]*)")
+_COMMON = {"AI", "AINews", "API", "LLM", "LLMs", "HN", "OP", "GPU", "GPUs", "CPU", "RL", "MCP", "SDK", "CLI", "UI",
+           "US", "OpenAI", "GitHub", "YouTube", "TPUs", "TPU"}
+
+
+def _names(text: str) -> set[str]:
+    """Distinctive names of a story: model/product tokens with a figure, CamelCase, acronyms."""
+    return {m.group(0).strip() for m in _NAME.finditer(text)} - _COMMON
 
 
 if __name__ == "__main__":

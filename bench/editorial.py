@@ -159,7 +159,7 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
         leads = ec.told_leads(issue)
         f.told += len(leads)
         f.quiet += not leads
-        told += [ec.Story(day, title, url) for _, title, url in leads]
+        told += list(ec.told_stories(issue).values())
         # residue: everything a reader sees (fixed wording quotes titles); fragments: the body sentences
         seen = [s["text"] for p in [issue.get("lede", {}), *ec._paragraphs(issue)] for s in p.get("sentences", [])]
         for text in seen + ec.headings(issue):
@@ -193,10 +193,11 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
         f.clocks_repeated += ec.repeated_clocks(previous_clocks, clocks)
         previous_clocks = clocks
         for cb in ec.callbacks(issue):
-            earlier = issues.get(cb.earlier_date, {})
-            lead = next(((t, u) for sid, t, u in ec.told_leads(earlier) if sid == cb.earlier_id), ("", ""))
-            made.append((ec.Story(cb.earlier_date, *lead), ec.Story(day, cb.title, cb.url)))
-            f.details.append(f"{day} callback {cb.title[:60]!r} -> {cb.earlier_date} {lead[0][:60]!r}")
+            before = ec.told_stories(issues.get(cb.earlier_date, {})).get(cb.earlier_id) \
+                or ec.Story(cb.earlier_date, "", "")
+            after = ec.told_stories(issue).get(cb.story_id) or ec.Story(day, cb.title, cb.url)
+            made.append((before, after))
+            f.details.append(f"{day} callback {cb.title[:60]!r} -> {cb.earlier_date} {before.title[:60]!r}")
         v = issue.get("verification", {})
         f.claims += int(v.get("claims_checked", 0))
         f.failures += len(v.get("failures", []))

@@ -132,6 +132,12 @@ def fragment(sentence: str) -> str | None:
         return "starts with a count leftover"
     if re.match(r"[,;:.—–-]", s) and not re.match(r"-?\d", s):
         return "starts with stray punctuation"
+    if re.match(r"\((?:Activity|Score|Points)\b", s, re.I):
+        return "starts with a count leftover"
+    if re.search(r"\S\s*\(Activity(?::\s*[\d,]+)?\)?:\s", s):
+        return "a title glued to its text"
+    if re.search(r"\b(?:and|the|of|to|for|with|a|an)\s*,\s", s):
+        return "cut mid-sentence"
     if first[0].islower() and not re.search(r"[A-Z0-9]", first):
         return "starts lowercase"
     if words(s) < 4:
@@ -295,6 +301,18 @@ def told_leads(issue: dict[str, Any]) -> list[tuple[str, str, str]]:
              (s.get("units") or [{}])[0].get("url", "")) for s in issue.get("stories", []) if s.get("told")]
 
 
+def told_stories(issue: dict[str, Any]) -> dict[str, Story]:
+    """Each story the issue told, by id, with all its units."""
+    out = {}
+    for s in issue.get("stories", []):
+        if not s.get("told"):
+            continue
+        units = tuple((u.get("title", ""), u.get("url", "")) for u in s.get("units") or [])
+        lead = units[0] if units else (s.get("title", ""), "")
+        out[s["id"]] = Story(issue.get("date", ""), lead[0], lead[1], units[1:])
+    return out
+
+
 # -- callback labels ------------------------------------------------------------------------------
 
 def canonical(url: str) -> str:
@@ -317,29 +335,35 @@ def title_similarity(a: str, b: str) -> float:
 
 @dataclass(frozen=True)
 class Story:
-    """One told story, as the labels see it."""
+    """One told story, as the labels see it: its date, lead title and URL, and (title, url) of
+    its other units — a later version may choose another lead for the same story."""
 
     date: str
     title: str
     url: str
+    units: tuple[tuple[str, str], ...] = ()
 
 
 def same_story(label: dict[str, Any], side: str, story: Story, max_days: int = 3) -> float:
     """How well ``story`` is the ``side`` ("earlier"/"later") story of ``label``: 0 when it is not
-    (other lead URL, or told more than ``max_days`` away), else a score in (0, 2] favouring the
-    same day and a similar title. A newsletter post's URL is shared by many stories: then the
-    title must be similar too."""
+    (no unit with the label's lead URL, or told more than ``max_days`` away), else a score in
+    (0, 2.5] favouring the same day, the same lead and a similar title. A newsletter post's URL is
+    shared by many stories: then the unit's title must be similar too."""
     from datetime import date
 
-    if canonical(story.url) != canonical(label[f"{side}_url"]):
-        return 0.0
     days = abs((date.fromisoformat(story.date) - date.fromisoformat(label[f"{side}_date"])).days)
     if days > max_days:
         return 0.0
-    sim = title_similarity(story.title, label[f"{side}_title"])
-    if label.get(f"{side}_shared_url") and sim < 0.5:
-        return 0.0
-    return (1.0 - days / (max_days + 1)) + sim
+    want = canonical(label[f"{side}_url"])
+    best = 0.0
+    for n, (title, url) in enumerate(((story.title, story.url), *story.units)):
+        if canonical(url) != want:
+            continue
+        sim = title_similarity(title, label[f"{side}_title"])
+        if label.get(f"{side}_shared_url") and sim < 0.5:
+            continue
+        best = max(best, (1.0 - days / (max_days + 1)) + sim + (0.5 if n == 0 else 0.0))
+    return best
 
 
 def _best(labels: Sequence[dict[str, Any]], earlier: Story, later: Story) -> dict[str, Any] | None:

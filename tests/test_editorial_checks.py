@@ -176,3 +176,29 @@ def test_score_callbacks_precision_recall_and_unlabelled() -> None:
 def test_canonical_urls() -> None:
     assert ec.canonical("https://www.Anthropic.com/news/x/#top") == ec.canonical("http://anthropic.com/news/x")
     assert ec.canonical("https://a.com/x") != ec.canonical("https://a.com/y")
+
+
+def test_fragment_glued_and_cut_inside() -> None:
+    assert ec.fragment("(Activity: 795): oobabooga/TextGen has been refactored into a desktop app.") == \
+        "starts with a count leftover"
+    assert ec.fragment("Pro subscription btw (Activity: 1980): A mobile screenshot shows the usage limit.") == \
+        "a title glued to its text"
+    assert ec.fragment("Competition in coding agents is now visibly about reliability, workflow breadth, and, "
+                       "AINews (smol.ai) reports.") == "cut mid-sentence"
+    assert ec.fragment("Cline shipped a CLI, agent teams, and connectors for custom coding agents.") is None
+
+
+def test_a_label_still_finds_its_story_when_another_unit_leads() -> None:
+    # a later version makes the primary post lead; the labelled AINews unit is still one of the story's units
+    story = ec.Story("2026-05-20", "Gemini 3.5 Flash is rolling out", "https://blog.google/gemini-3-5-flash",
+                     units=(("Gemini 3.5 Flash", "https://news.smol.ai/issues/26-05-20"),))
+    assert ec.same_story(LABELS[0], "later", story) > 0
+    assert ec.same_story(LABELS[0], "later", ec.Story("2026-05-20", "Gemini 3.5 Flash is rolling out",
+                                                      "https://blog.google/gemini-3-5-flash")) == 0.0
+
+
+def test_told_stories_from_issue_json() -> None:
+    doc = issue("2026-05-20", [story("s-2", "Gemini 3.5 Flash", "https://news.smol.ai/issues/26-05-20"),
+                               {"id": "s-3", "title": "Left out", "told": False, "units": []}], [])
+    found = ec.told_stories(doc)
+    assert list(found) == ["s-2"] and found["s-2"].url == "https://news.smol.ai/issues/26-05-20"
