@@ -128,6 +128,8 @@ class Figures:
     clocks: int = 0
     clocks_dup: int = 0
     clocks_repeated: int = 0
+    clocks_distinct: int = 0
+    clocks_backward: int = 0
     score: ec.CallbackScore | None = None
     claims: int = 0
     failures: int = 0
@@ -153,6 +155,7 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
         issues[day] = json.loads(path.read_text(encoding="utf-8"))
     f.issues = len(issues)
     previous_clocks: list[dict[str, Any]] = []
+    distinct: dict[str, dict[str, Any]] = {}
     made: list[tuple[ec.Story, ec.Story]] = []
     told: list[ec.Story] = []
     for day, issue in issues.items():
@@ -192,6 +195,8 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
         f.clocks_dup += ec.duplicate_clocks(clocks)
         f.clocks_repeated += ec.repeated_clocks(previous_clocks, clocks)
         previous_clocks = clocks
+        for c in clocks:
+            distinct.setdefault(ec.clock_key(c), c)
         for cb in ec.callbacks(issue):
             before = ec.told_stories(issues.get(cb.earlier_date, {})).get(cb.earlier_id) \
                 or ec.Story(cb.earlier_date, "", "")
@@ -203,6 +208,12 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
         f.failures += len(v.get("failures", []))
         f.dropped += len(v.get("dropped_sentences", []))
         f.unverified += not v.get("ok", False)
+    f.clocks_distinct = len(distinct)
+    for c in distinct.values():
+        backward = ec.clock_backward(c)
+        if backward:
+            f.clocks_backward += 1
+            f.details.append(f"clock [{backward}] {c.get('phrase')!r} in {ec.strip_links(str(c.get('sentence')))[:100]!r}")
     f.score = ec.score_callbacks(made, told, labels) if labels else None
     if f.score:
         f.details += [f"unlabelled callback: {u}" for u in f.score.unlabelled]
@@ -238,6 +249,7 @@ def rows(f: Figures) -> list[tuple[str, str]]:
         ("clocks listed", str(f.clocks)),
         ("duplicate clocks within an issue (target 0)", str(f.clocks_dup)),
         ("clocks repeated from the issue before", str(f.clocks_repeated)),
+        ("distinct clocks / not forward-looking", f"{f.clocks_distinct} / {f.clocks_backward}"),
         ("callbacks made", str(s.made) if s else "-"),
         ("  labelled / unlabelled", f"{s.labelled} / {len(s.unlabelled)}" if s else "-"),
         ("callback precision (target >= 0.9)", _ratio(s.precision, s.labelled) if s else "no labels"),

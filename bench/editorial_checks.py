@@ -239,6 +239,28 @@ def repeated_clocks(previous: Sequence[dict[str, Any]], current: Sequence[dict[s
     return sum(1 for c in current if _clock_keys(c) & before)
 
 
+_DURATION = re.compile(r"^(?:in (?:under|less than|just|only)|within|after|over the (?:past|last))\b", re.I)
+_FUTURE = re.compile(r"\b(?:will|would|to be|is to|are to|plans? to|expects? to|set to|due|coming|upcoming|next|"
+                     r"starting|begins?|launch(?:es)? on|by)\b", re.I)
+_NOUN_AFTER = re.compile(r"^[-\s]*(?:close|closes|review|reviews|report|reports|reporting|processes|process|"
+                         r"deadline|cycle|crunch)\b", re.I)
+
+
+def clock_backward(clock: dict[str, Any]) -> str | None:
+    """Why a clock is not a forward-looking date, or None: a measured duration ("Codex doubling
+    revenue in under seven days"), or a date-like word used as a noun ("month-end close")."""
+    phrase = str(clock.get("phrase", "")).strip()
+    sentence = strip_links(str(clock.get("sentence", "")))
+    at = sentence.lower().find(phrase.lower()) if phrase else -1
+    before = sentence[max(0, at - 60):at] if at >= 0 else ""
+    after = sentence[at + len(phrase):] if at >= 0 else ""
+    if _DURATION.match(phrase) and not _FUTURE.search(before):
+        return "a measured duration, not a date ahead"
+    if re.search(r"-end$", phrase) and _NOUN_AFTER.match(after):
+        return "a date word used as a noun"
+    return None
+
+
 # -- reading an issue's JSON ------------------------------------------------------------------------
 
 PROSE_ROLES = {"source", "", None}

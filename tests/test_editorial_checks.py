@@ -202,3 +202,17 @@ def test_told_stories_from_issue_json() -> None:
                                {"id": "s-3", "title": "Left out", "told": False, "units": []}], [])
     found = ec.told_stories(doc)
     assert list(found) == ["s-2"] and found["s-2"].url == "https://news.smol.ai/issues/26-05-20"
+
+
+def test_clock_backward() -> None:
+    codex = {"phrase": "in under seven days", "sentence": "OpenAI says GPT-5.5 is its strongest launch yet, with "
+             "Codex doubling revenue in under seven days."}
+    close = {"phrase": "month-end", "sentence": "Anthropic launched agent templates for pitch generation, KYC "
+             "screening, and month-end close."}
+    assert ec.clock_backward(codex) == "a measured duration, not a date ahead"
+    assert ec.clock_backward(close) == "a date word used as a noun"
+    assert ec.clock_backward({"phrase": "starting June 15", "sentence": "Starting June 15, paid Claude plans can "
+                              "claim monthly credits."}) is None
+    assert ec.clock_backward({"phrase": "within two weeks", "sentence": "The company will ship the weights "
+                              "within two weeks."}) is None
+    assert ec.clock_backward({"phrase": "month-end", "sentence": "The beta closes at month-end."}) is None
