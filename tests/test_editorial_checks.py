@@ -216,3 +216,58 @@ def test_clock_backward() -> None:
     assert ec.clock_backward({"phrase": "within two weeks", "sentence": "The company will ship the weights "
                               "within two weeks."}) is None
     assert ec.clock_backward({"phrase": "month-end", "sentence": "The beta closes at month-end."}) is None
+
+
+def test_measure_a_backtest_workspace(tmp_path: Path) -> None:
+    """The bench's figures for a small workspace: two issues written, one dark day, a callback."""
+    import json
+
+    import editorial
+
+    def sentence(text: str, role: str = "source") -> dict[str, object]:
+        return {"text": text, "role": role, "citations": []}
+
+    first = issue("2026-05-01", [story("s-1", "Gemini 3.5 Flash launch", "https://news.smol.ai/issues/26-05-19-io")],
+                  [{"kind": "story", "story_id": "s-1", "sentences": [
+                      sentence("[AINews](https://news.smol.ai/issues/26-05-19-io) reported:", "attribution"),
+                      sentence("800): The image is a screenshot of the launch page."),
+                      sentence("Google rolled out Gemini 3.5 Flash across the Gemini app and API.")]}])
+    first["lede"] = {"markdown": "Gemini 3.5 Flash launch, AINews (smol.ai) reports.",
+                     "sentences": [sentence("Gemini 3.5 Flash launch, AINews (smol.ai) reports.")]}
+    first["clocks"] = [{"heading": "Gemini 3.5 Pro", "phrase": "next month", "sentence": "Pro is coming next month."}]
+    first["verification"] = {"ok": True, "claims_checked": 7, "failures": [], "dropped_sentences": ["x"]}
+    second = issue("2026-05-02", [story("s-2", "Gemini 3.5 Flash", "https://news.smol.ai/issues/26-05-20",
+                                        {"id": "s-1", "told_in": "2026-05-01"})],
+                   [{"kind": "story", "story_id": "s-2", "sentences": [
+                       sentence("Following up on …", "callback"),
+                       sentence("Gemini 3.5 Flash began a broader rollout in the Gemini app.")]}])
+    second["sections"][0]["heading"] = ("Gemini 3.5 Flash, Cohere Released Command A+ as Apache 2.0 Open, and A "
+                                        "General-purpose Reasoning Model")
+    second["lede"] = {"markdown": "Google began a broader rollout of Gemini 3.5 Flash in the Gemini app.",
+                      "sentences": [sentence("Google began a broader rollout of Gemini 3.5 Flash in the Gemini app.")]}
+    second["clocks"] = first["clocks"]
+    second["verification"] = {"ok": True, "claims_checked": 5, "failures": [], "dropped_sentences": []}
+    (tmp_path / "issues").mkdir()
+    for doc in (first, second):
+        (tmp_path / "issues" / f"{doc['date']}.json").write_text(json.dumps(doc), encoding="utf-8")
+        (tmp_path / "issues" / f"{doc['date']}.md").write_text("issue\n", encoding="utf-8")
+    (tmp_path / "backtest").mkdir()
+    cols = "| day | told | fetch s | understand s | write s | verify s | publish s | total s |"
+    (tmp_path / "backtest" / "report.md").write_text("\n".join([
+        "# Backtest", "", cols, "|---|---|---|---|---|---|---|---|",
+        "| 2026-05-01 | 1 | 1.00 | 2.00 | 0.50 | 0.50 | 0.00 | 4.00 |",
+        "| 2026-05-02 | 1 | 1.00 | 1.00 | 0.50 | 0.50 | 0.00 | 3.00 |", "",
+        "## Days that could not be drafted", "", "- 2026-05-03: name Surfaced is not in the cited items", ""]),
+        encoding="utf-8")
+    labels = [dict(LABELS[0], earlier_date="2026-05-01", later_date="2026-05-02")]
+    f = editorial.measure("t", tmp_path, "2026-05-01", "2026-05-03", labels)
+    assert (f.days, f.issues, f.told) == (3, 2, 2)
+    assert f.missing == ["2026-05-03 (name Surfaced is not in the cited items)"]
+    assert f.residues["count leftover"] == 1 and f.residues["media description"] == 1
+    assert sum(f.fragments.values()) == 1
+    assert (f.ledes_bad, f.ledes_headline) == (1, 1)
+    assert (f.headings, f.headings_long) == (4, 1)
+    assert (f.clocks, f.clocks_dup, f.clocks_repeated, f.clocks_distinct) == (2, 0, 1, 1)
+    assert f.score is not None and (f.score.made, f.score.right, f.score.precision, f.score.recall) == (1, 1, 1.0, 1.0)
+    assert (f.claims, f.failures, f.dropped, f.unverified) == (12, 0, 1, 0)
+    assert f.seconds["total"] == [4.0, 3.0] and f.seconds["draft"] == [3.0, 2.0]
