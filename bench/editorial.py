@@ -213,7 +213,8 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
         backward = ec.clock_backward(c)
         if backward:
             f.clocks_backward += 1
-            f.details.append(f"clock [{backward}] {c.get('phrase')!r} in {ec.strip_links(str(c.get('sentence')))[:100]!r}")
+            said = ec.strip_links(str(c.get("sentence")))[:100]
+            f.details.append(f"clock [{backward}] {c.get('phrase')!r} in {said!r}")
     f.score = ec.score_callbacks(made, told, labels) if labels else None
     if f.score:
         f.details += [f"unlabelled callback: {u}" for u in f.score.unlabelled]
