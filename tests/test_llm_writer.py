@@ -184,7 +184,7 @@ def test_a_model_draft_is_verified_costed_to_the_token_and_free_to_redraft(ws: P
     logged = rows(ws / "lll.db", "SELECT model, purpose, prompt, prompt_version, tokens_in, tokens_out, usd, status "
                                  "FROM model_calls WHERE issue_date = '2026-04-10' ORDER BY id")
     assert [r["status"] for r in logged] == ["ok"] * (len(carded) + 1)
-    assert {(r["prompt"], r["prompt_version"]) for r in logged} == {("fact_card", "1"), ("compose", "1")}
+    assert {(r["prompt"], r["prompt_version"]) for r in logged} == {("fact_card", "1"), ("compose", "2")}
     assert sum(r["tokens_in"] for r in logged) == tokens_in and sum(r["tokens_out"] for r in logged) == tokens_out
     assert sum(r["usd"] for r in logged) == pytest.approx(usd, abs=1e-9)
     issue = rows(ws / "lll.db", "SELECT summary FROM issues WHERE date = '2026-04-10'")[0]
@@ -211,7 +211,7 @@ def test_a_wrong_figure_goes_back_to_the_model_with_the_reason_and_is_fixed(ws: 
     assert sentence not in written.markdown
     assert openai_server.model.tasks().count("repair") == 1
     repair = openai_server.model.calls[-1]
-    assert f"figure {wrong}" in repair.user and "closest_source_sentence" in repair.user
+    assert re.search(rf"figure \S*{wrong}", repair.user) and "closest_source_sentence" in repair.user
     assert (written.run.flagged, written.run.repaired) == (1, 1)
     assert "1 of 1 failing part(s) repaired by the model" in written.run.writer_line()
 

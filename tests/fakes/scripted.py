@@ -236,6 +236,8 @@ def wrong_figure(answer: dict[str, Any], _input: dict[str, Any] | None = None) -
     for section in answer["sections"]:
         for paragraph in section["paragraphs"]:
             for sentence in paragraph["sentences"]:
+                if sentence.get("kind") == "callback":
+                    continue  # its number is a date ("April 9"), not a figure
                 text = sentence["text"]
                 urls = [m.span(2) for m in _LINK.finditer(text)]
                 for match in re.finditer(r"(?<![\w.])\d+(?=[\d.,]*%|\b)", text):

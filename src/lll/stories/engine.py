@@ -120,7 +120,7 @@ def _lead_order(unit: StoryUnit) -> tuple[int, float, int, int, int, str, str, i
 # A source saying that its story continues an earlier one: "the architecture we described on
 # April 8", "Yesterday we passed on Z.ai's promise", "announced last week".
 REFERS_BACK = re.compile(
-    r"\b(?:we|I|they|it|which|that|[A-Z][\w.]+)\s+(?:first\s+)?(?:described|announced|previewed|introduced|"
+    r"\b(?:we|I)\s+(?:first\s+)?(?:described|announced|previewed|introduced|"
     r"reported|covered|promised|teased|wrote about|discussed|passed on)\b[^.]{0,60}?\b(?:on (?:Mon|Tues|Wednes|"
     r"Thurs|Fri|Satur|Sun)day|on (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w* \d{1,2}|last (?:week|month)|"
     r"earlier this (?:week|month)|yesterday)\b|\bYesterday (?:we|I) (?:passed on|reported|described|covered)\b")
@@ -142,7 +142,7 @@ def continues(mine: frozenset[str], entry_names: frozenset[str], df: dict[str, i
     """The name that makes a story the continuation of a ledger story — one both name that few
     other ledger stories do ("GPT-5.5 Instant", not "agents") — or "" when none does."""
     both = shared(mine, entry_names)
-    specific = sorted(n for n in both if df.get(n, 0) <= rare)
+    specific = sorted(n for n in both if df.get(n, 0) <= rare and (" " in n or any(c.isdigit() for c in n)))
     return specific[0] if specific else ""
 
 

@@ -28,6 +28,10 @@ _RESIDUE = (
     (re.compile(r"^\W*(?:See|Read|Watch|Link|Links|Source|Sources|Via|Thread|More)\b[^.]*?(?:\bhere\b|:|@)",
                 re.I), "a pointer to elsewhere"),
     (re.compile(r"^\W*\d+\)\s*:"), "a leftover of a count"),
+    (re.compile(r"\((?:tweet|tweets|announcement|thread|link|post|blog|video|source|here)\)", re.I),
+     "a digest's link label"),
+    (re.compile(r"\([A-Za-z0-9_]*(?:[a-z][A-Z]|_|[a-z]\d)[A-Za-z0-9_]*\)"),
+     "a social handle (who posted, in the digest's shorthand)"),
 )
 _HANDLE = re.compile(r"(?<![\w/])@\w{2,}")
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
@@ -58,6 +62,8 @@ def residue(sentence: str) -> str:
     handles = len(_HANDLE.findall(sentence))
     if handles >= 3 or (handles and handles * 4 >= words(sentence)):
         return "a list of handles"
+    if handles:
+        return "a social handle (who posted, in the digest's shorthand)"
     return ""
 
 
