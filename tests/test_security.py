@@ -1,0 +1,132 @@
+"""Issue 12: what a red team got through, each reproduced against real loopback servers.
+
+1. DNS rebinding (a real DNS server on loopback, in fresh mount and network namespaces), the
+   connection pinned to the checked address (Host header and TLS server name kept), and the
+   IPv4-embedded IPv6 spellings of private addresses.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import LoopbackServer, Reply, fake_resolver, get
+
+from lll.errors import BlockedAddressError, FetchError
+from lll.fetch.guard import address_allowed
+
+TESTS = Path(__file__).resolve().parent
+
+# -- 1. DNS rebinding --------------------------------------------------------------------------
+
+
+def _namespaces_work() -> str:
+    """"" when ``unshare -mn`` can run here, else why not."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "needs unshare(1) and ip(8)"
+    probe = subprocess.run(["unshare", "-mn", "true"], capture_output=True, text=True)
+    return "" if probe.returncode == 0 else f"cannot create mount+network namespaces ({probe.stderr.strip()})"
+
+
+def test_dns_rebinding_cannot_reach_loopback(tmp_path: Path) -> None:
+    """A name that resolves to a public address first and to 127.0.0.1 next (TTL 0): the feed,
+    the redirect's next hop, the article page and the podcast transcript all come from the
+    address that was checked; the internal service sees no request and nothing of it is stored."""
+    why = _namespaces_work()
+    if why:
+        pytest.skip(f"DNS rebinding test needs a private network namespace: {why}")
+    out = subprocess.run(["unshare", "-mn", sys.executable, str(TESTS / "fakes" / "rebind_ns.py"),
+                          str(tmp_path / "ws")], capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout)
+    assert result["fetch_rc"] == 0, result["fetch_out"]
+    port = result["port"]
+    assert result["internal"] == [], f"the internal service was reached: {result['internal']}"
+    assert not result["secret_stored"]
+    assert result["public_stored"]
+    # every kind of request went to the checked address, with the name in the Host header
+    seen = {tuple(r) for r in result["public"]}
+    for path, name in (("/feed.xml", "feed"), ("/go", "redir"), ("/hop.xml", "hop"), ("/article", "page"),
+                       ("/t.vtt", "tx")):
+        assert (path, f"{name}.rebind.test:{port}") in seen, (path, result["public"])
+    # each name was looked up once per fetch of it: the connection never asked DNS again
+    asked = [name for name, kind in result["dns"] if kind == "A"]
+    assert asked.count("feed.rebind.test") == 1 and asked.count("page.rebind.test") == 1
+
+
+def test_the_connection_goes_to_the_resolved_address_with_the_name_as_host(server: LoopbackServer) -> None:
+    """The guard's resolver is the only resolver: a name the system cannot resolve is fetched
+    from the address the guard was given, and the server sees the name in ``Host``."""
+    url = server.route("/pinned.xml", Reply(200, b"<rss/>", {"Content-Type": "application/rss+xml"}))
+    named = url.replace("127.0.0.1", "feed.pinned.test")
+    body = get(named, resolver=fake_resolver({"feed.pinned.test": ["127.0.0.1"]}))
+    assert body.status == 200 and body.body == b"<rss/>"
+    assert server.last("/pinned.xml").headers["host"] == f"feed.pinned.test:{server.port}"
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, list[str]]]:
+    """A TLS server on 127.0.0.1 with a self-signed certificate; records each ClientHello's SNI."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl(1) to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=feed.tls.test"], check=True, capture_output=True)
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name or "")  # type: ignore[assignment,misc,func-returns-value]
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (OSError, ssl.SSLError):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield port, names
+    listener.close()
+
+
+def test_tls_keeps_the_server_name(tls_server: tuple[int, list[str]]) -> None:
+    """Pinned to 127.0.0.1, the TLS handshake still names the host (SNI), and the certificate is
+    still checked against it (self-signed here, so the fetch fails on verification)."""
+    port, names = tls_server
+    with pytest.raises(FetchError) as caught:
+        get(f"https://feed.tls.test:{port}/feed.xml", resolver=fake_resolver({"feed.tls.test": ["127.0.0.1"]}))
+    assert names == ["feed.tls.test"]
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value) or "certificate" in str(caught.value).lower()
+
+
+EMBEDDED = ["::127.0.0.1", "::ffff:0:127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::", "64:ff9b:1::a00:1",
+            "::10.0.0.1", "::ffff:0:192.168.1.1", "64:ff9b::a9fe:a9fe", "2002:c0a8:101::1"]
+
+
+@pytest.mark.parametrize("address", EMBEDDED)
+def test_ipv4_embedded_ipv6_forms_of_private_addresses_are_refused(address: str, server: LoopbackServer) -> None:
+    assert not address_allowed(address, "public")
+    assert not address_allowed(address, "sealed") or address.startswith(("::127", "::ffff:0:127", "64:ff9b::7f",
+                                                                         "2002:7f"))
+    with pytest.raises(BlockedAddressError, match="refused by the SSRF guard"):
+        get(f"http://[{address}]:{server.port}/feed.xml", policy="public")
+
+
+def test_ipv4_embedded_forms_of_public_addresses_stay_allowed() -> None:
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"):
+        assert address_allowed(address, "public"), address
