@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import LoopbackServer, Reply, fake_resolver, get
+from conftest import LoopbackServer, Reply, fake_resolver, get, run_cli
+from markdown_it import MarkdownIt
 
 from lll.errors import BlockedAddressError, FetchError
 from lll.fetch.guard import address_allowed
@@ -130,3 +132,92 @@ def test_ipv4_embedded_ipv6_forms_of_private_addresses_are_refused(address: str,
 def test_ipv4_embedded_forms_of_public_addresses_stay_allowed() -> None:
     for address in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"):
         assert address_allowed(address, "public"), address
+
+
+# -- 2. links the verifier did not see ---------------------------------------------------------
+
+HIDDEN_LINKS = {
+    "double-quoted title": '[the details](https://evil.example/p "title")',
+    "single-quoted title": "[the details](https://evil.example/p 'title')",
+    "parenthesised title": "[the details](https://evil.example/p (title))",
+    "leading space": "[the details]( https://evil.example/p)",
+    "angle brackets": "[the details](<https://evil.example/p>)",
+    "autolink": "<https://evil.example/p>",
+    "image": "![the details](https://evil.example/p.png)",
+    "reference": "[the details][ev]\n\n[ev]: https://evil.example/p",
+}
+
+
+@pytest.fixture
+def drafted_day(workspace: Path) -> Iterator[Path]:
+    """The demo's first day fetched and drafted (verified), with the archive as publishing target."""
+    from lll.demo.run import corpus_root
+    from lll.demo.server import PLACEHOLDER, CorpusServer
+
+    with CorpusServer(corpus_root(), day="2026-04-08") as corpus:
+        (workspace / "lll.toml").write_text(
+            '[newsletter]\nname = "Red Letters"\nbase_url = "https://letters.example.org"\n'
+            '[fetch]\nfulltext = "never"\n[publish]\ntargets = ["archive"]\n', encoding="utf-8")
+        opml = workspace / "sources.opml"
+        opml.write_bytes((corpus_root() / "sources.opml").read_bytes().replace(PLACEHOLDER,
+                                                                                corpus.base_url.encode()))
+        run_cli("sources", "import", str(opml))
+        run_cli("fetch", env=DEMO_ENV)
+        run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV)
+    yield workspace
+
+
+DEMO_ENV = {"LLL_NOW": "2026-04-08T23:59:59Z", "LLL_ALLOW_PRIVATE": "1"}
+
+
+def _with_link(md: str, link: str) -> str:
+    """The issue with ``link`` added to the end of its first story paragraph."""
+    paragraphs = md.split("\n\n")
+    k = next(i for i, p in enumerate(paragraphs) if "](http" in p and not p.startswith("#") and i > 3)
+    first, _, rest = link.partition("\n\n")
+    paragraphs[k] += f" More in {first}."
+    if rest:
+        paragraphs.insert(k + 1, rest)
+    return "\n\n".join(paragraphs)
+
+
+def test_a_link_the_renderer_sees_and_lll_did_not_fetch_never_ships(drafted_day: Path) -> None:
+    md_path = drafted_day / "issues" / "2026-04-08.md"
+    original = md_path.read_text(encoding="utf-8")
+    assert run_cli("verify", str(md_path), ok=None).exit_code == 0
+    for case, link in HIDDEN_LINKS.items():
+        edited = _with_link(original, link)
+        rendered = MarkdownIt("commonmark", {"html": False}).render(edited)
+        assert 'href="https://evil.example' in rendered or 'src="https://evil.example' in rendered, case
+        md_path.write_text(edited, encoding="utf-8")
+        verified = run_cli("verify", str(md_path), ok=None)
+        assert verified.exit_code == 1, f"{case}: lll verify said {verified.output[-300:]}"
+        assert "evil.example" in verified.output, case
+        published = run_cli("publish", "2026-04-08", "--to", "archive", ok=None)
+        assert published.exit_code == 1, f"{case}: {published.output[-300:]}"
+        archive = drafted_day / "archive"
+        assert not archive.exists() or all("evil.example" not in f.read_text(encoding="utf-8")
+                                           for f in archive.rglob("*") if f.is_file()), case
+    md_path.write_text(original, encoding="utf-8")
+
+
+def test_a_feed_items_hidden_link_does_not_reach_the_issue(workspace: Path, server: LoopbackServer) -> None:
+    """A feed's text carrying a titled Markdown link: the drafted issue drops that sentence, so
+    what ships has only links LLL fetched."""
+    from conftest import feed_reply, rss
+
+    items = [{"guid": f"g{i}", "link": server.url(f"/post/{i}"), "title": f"Acme ships model {i}",
+              "published": datetime(2026, 4, 8, 9 + i, tzinfo=UTC),
+              "description": (f"Acme released model {i} on Tuesday with 40{i} billion parameters. "
+                              f"The weights are open. Read [the card](https://evil.example/m{i} 'card') for more. "
+                              f"Acme said training took {i + 2} weeks.")} for i in range(4)]
+    url = server.route("/feed.xml", feed_reply(rss(items)))
+    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
+                                        encoding="utf-8")
+    run_cli("sources", "add", url, "--name", "Acme Blog")
+    run_cli("fetch", env=DEMO_ENV)
+    run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV, ok=None)
+    md = (workspace / "issues" / "2026-04-08.md").read_text(encoding="utf-8")
+    assert "Acme" in md
+    assert "evil.example" not in md
+    assert run_cli("verify", str(workspace / "issues" / "2026-04-08.md"), ok=None).exit_code == 0
