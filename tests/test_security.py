@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import socket
@@ -16,10 +17,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import LoopbackServer, Reply, fake_resolver, get, run_cli
+from fakes._http import Loopback
 from markdown_it import MarkdownIt
 
 from lll.errors import BlockedAddressError, FetchError
@@ -221,3 +225,80 @@ def test_a_feed_items_hidden_link_does_not_reach_the_issue(workspace: Path, serv
     assert "Acme" in md
     assert "evil.example" not in md
     assert run_cli("verify", str(workspace / "issues" / "2026-04-08.md"), ok=None).exit_code == 0
+
+
+# -- 4. secrets: redacted before any cut, in every encoding -------------------------------------
+
+SECRET = "dEv+K3y/s3cr3t=Z9q7w2Xa"  # 23 characters, with characters URL-encoding changes
+
+
+class HostileDev(Loopback):
+    """A DEV API that lists no articles and answers the create with ``mode``'s echo of the key."""
+
+    methods = ("GET", "POST", "PUT")
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        super().__init__()
+
+    def dispatch(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        if length:
+            h.rfile.read(length)
+        key = h.headers.get("api-key", "")
+        status, ctype, body = 200, "application/json", b"[]"
+        if h.command == "POST":
+            status, ctype = 500, "text/plain"
+            if self.mode == "cut":  # the key straddles the 200th character of the error text
+                body = ("Internal Server Error " + "." * 156 + f" api-key: {key} accept: */*").encode()
+            elif self.mode == "urlencoded":
+                body = f"upstream failed for /api/articles?api_key={quote(key, safe='')}".encode()
+            elif self.mode == "base64":
+                token = base64.b64encode(f"user:{key}".encode()).decode()
+                body = f"proxy error; forwarded Authorization: Basic {token}".encode()
+            elif self.mode == "url":
+                status, ctype = 201, "application/json"
+                body = json.dumps({"id": 42, "url": f"https://dev.example/u/draft-42?preview={key}",
+                                   "title": "x", "published": False}).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+
+def _key_traces(text: str) -> list[str]:
+    """Every piece of SECRET (8 characters or more) in ``text``, plain, URL-encoded or base64."""
+    found = [SECRET[i:i + 8] for i in range(len(SECRET) - 7) if SECRET[i:i + 8] in text]
+    encoded = quote(SECRET, safe="")
+    found += [encoded[i:i + 12] for i in range(len(encoded) - 11) if encoded[i:i + 12] in text]
+    token = base64.b64encode(f"user:{SECRET}".encode()).decode()
+    found += [token[i:i + 12] for i in range(8, len(token) - 11) if token[i:i + 12] in text]
+    return found
+
+
+@pytest.mark.parametrize("mode", ["cut", "urlencoded", "base64", "url"])
+def test_the_dev_key_never_leaks(mode: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    from fakes.issue import DAY, workspace_copy
+    from fastapi.testclient import TestClient
+
+    from lll.newsletter import Newsletter
+    from lll.review import create_app
+
+    ws = workspace_copy(tmp_path_factory, tmp_path / "ws")
+    with HostileDev(mode) as dev:
+        env = {"LLL_DEVTO_API_KEY": SECRET, "LLL_DEVTO_BASE_URL": f"{dev.base}/api"}
+        result = run_cli("--workspace", str(ws), "publish", DAY, "--to", "devto", env=env, ok=None)
+        with Newsletter.open(ws) as letter:
+            app = create_app(letter, token="t" * 40, env=env)
+            with TestClient(app, base_url="http://127.0.0.1:8765", follow_redirects=False) as client:
+                client.get(f"/?token={'t' * 40}")
+                pages = [client.get("/").text, client.get(f"/issues/{DAY}").text]
+    said = result.stdout + result.stderr
+    assert ("dev.example" in said) if mode == "url" else ("500" in said), said
+    assert _key_traces(said) == [], said
+    for page in pages:
+        assert _key_traces(page) == []
+    for f in ws.rglob("*"):
+        if f.is_file():
+            assert _key_traces(f.read_bytes().decode("latin-1")) == [], f
