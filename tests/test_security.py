@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -302,3 +304,41 @@ def test_the_dev_key_never_leaks(mode: str, tmp_path_factory: pytest.TempPathFac
     for f in ws.rglob("*"):
         if f.is_file():
             assert _key_traces(f.read_bytes().decode("latin-1")) == [], f
+
+
+# -- 3. characters XML forbids ------------------------------------------------------------------
+
+
+def _acme_items(server: LoopbackServer, mark: str = "") -> list[dict[str, Any]]:
+    return [{"guid": f"g{i}", "link": server.url(f"/post/{i}"), "title": f"Acme ships{mark} model {i}",
+             "published": datetime(2026, 4, 8, 9 + i, tzinfo=UTC),
+             "description": (f"Acme released{mark} model {i} on Tuesday with 40{i} billion parameters. "
+                             f"The weights are open{mark}. Acme said training took {i + 2} weeks.")}
+            for i in range(4)]
+
+
+def test_xml_illegal_characters_never_reach_the_store_or_the_archive_feeds(workspace: Path,
+                                                                           server: LoopbackServer) -> None:
+    from conftest import feed_reply, query, rss
+
+    body = rss(_acme_items(server, mark="&#0;")).replace("Acme ships&amp;#0;", "Acme ships\x00\x0b")
+    body = body.replace("&amp;#0;", "&#0;\x01\x1f")
+    url = server.route("/feed.xml", feed_reply(body.encode("utf-8")))
+    (workspace / "lll.toml").write_text(
+        '[newsletter]\nname = "Red Letters"\nbase_url = "https://letters.example.org"\n'
+        '[fetch]\nfulltext = "never"\n[publish]\ntargets = ["archive"]\n', encoding="utf-8")
+    run_cli("sources", "add", url, "--name", "Acme\x00 Blog")
+    run_cli("fetch", env=DEMO_ENV)
+    rows = query(workspace / "lll.db", "SELECT title, text, raw, guid, url FROM items")
+    assert len(rows) == 4
+    for row in rows:
+        for value in row:
+            assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", value), repr(value)
+    run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV, ok=None)
+    run_cli("publish", "2026-04-08", "--to", "archive", env=DEMO_ENV)
+    import xml.dom.minidom
+
+    for name in ("feed.xml", "atom.xml"):
+        document = (workspace / "archive" / name).read_bytes()
+        parsed = xml.dom.minidom.parseString(document)  # strict: raises on any ill-formed byte
+        assert "Acme" in parsed.toxml()

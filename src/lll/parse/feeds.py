@@ -21,6 +21,7 @@ from lll.parse.fastfeed import FeedDocument, read_fast
 from lll.parse.jsonfeed import looks_like_json_feed, parse_json_feed
 from lll.records import Link, ParsedFeed, ParsedItem
 from lll.urls import canonical_url, is_http_url
+from lll.xmlchars import strip_xml_illegal
 
 SHORT_SUMMARY = 600  # characters: below this, a summary-only item may need its article page
 _ARXIV_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I)
@@ -45,7 +46,7 @@ def _first(*values: Any) -> str:
 
 def _plain(value: str) -> str:
     """Titles and names: entities decoded, tags removed, one line."""
-    return " ".join(html_to_text(html_lib.unescape(value or "")).split())
+    return " ".join(html_to_text(strip_xml_illegal(html_lib.unescape(value or ""))).split())
 
 
 def _when(entry: Any) -> datetime | None:
@@ -180,15 +181,16 @@ def _author(obj: Any) -> str:
 
 
 def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_author: str = "") -> ParsedItem:
-    """One feedparser entry to a ``ParsedItem``."""
+    """One feedparser entry to a ``ParsedItem`` (characters XML forbids are dropped from every field)."""
     title = _plain(entry.get("title", ""))
-    link = _first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else "")
+    link = strip_xml_illegal(_first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else ""))
     markup, full = _body(entry)
+    markup = strip_xml_illegal(markup)
     text, links = text_and_links(markup, link or feed_link)
     if kind == "arxiv":
         text = _ARXIV_PREFIX.sub("", text)
     published = _when(entry)
-    guid = str(entry.get("id") or "").strip()
+    guid = strip_xml_illegal(str(entry.get("id") or "")).strip()
     transcript = entry.get("podcast_transcript") or {}
     author = _author(entry) or feed_author
     return ParsedItem(
@@ -277,6 +279,7 @@ def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article"
 
     ``content_hash`` stays the hash of the feed's version, so that the next fetch
     of an unchanged feed finds the item unchanged."""
+    text, raw = strip_xml_illegal(text), strip_xml_illegal(raw)
     links = item.links or extract_links(raw, item.url)
     return replace(item, text=text, links=links, needs_fulltext=False, text_origin=origin)
 
