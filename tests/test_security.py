@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -342,3 +344,97 @@ def test_xml_illegal_characters_never_reach_the_store_or_the_archive_feeds(works
         document = (workspace / "archive" / name).read_bytes()
         parsed = xml.dom.minidom.parseString(document)  # strict: raises on any ill-formed byte
         assert "Acme" in parsed.toxml()
+
+
+# -- 5. a missing, empty or corrupt database; a full disk; a read-only workspace -----------------
+
+LLL = str(Path(sys.executable).parent / "lll")
+
+
+def _lll(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``lll`` command, as a user runs it (its stderr is what they see)."""
+    return subprocess.run([LLL, "--workspace", str(ws), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "LLL_NOW": "2026-04-10T23:59:00Z", "LLL_ALLOW_PRIVATE": "1"})
+
+
+@pytest.fixture
+def used_ws(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    from fakes.issue import workspace_copy
+
+    ws = workspace_copy(tmp_path_factory, tmp_path / "ws")
+    with sqlite3.connect(ws / "lll.db") as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return ws
+
+
+@pytest.mark.parametrize("damage", ["deleted", "empty"])
+def test_a_missing_or_empty_database_is_an_error_not_a_fresh_start(used_ws: Path, damage: str) -> None:
+    db = used_ws / "lll.db"
+    db.unlink()
+    for extra in ("lll.db-wal", "lll.db-shm"):
+        (used_ws / extra).unlink(missing_ok=True)
+    if damage == "empty":
+        db.write_bytes(b"")
+    for args in (("draft", "--date", "2026-04-11"), ("sources", "list"), ("init",)):
+        done = _lll(used_ws, *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and "lll init --force" in done.stderr, done.stderr
+        assert ("is missing" if damage == "deleted" else "is empty") in done.stderr
+    assert not (used_ws / "issues" / "2026-04-11.md").exists()
+    assert (db.exists() and db.stat().st_size == 0) if damage == "empty" else not db.exists()
+    forced = _lll(used_ws, "init", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert _lll(used_ws, "sources", "list").returncode == 0
+    if damage == "empty":
+        assert list(used_ws.glob("lll.db.corrupt-*")), "the empty file is kept aside, not deleted"
+
+
+def test_a_corrupt_database_is_one_line(used_ws: Path) -> None:
+    db = used_ws / "lll.db"
+    size = db.stat().st_size
+    with open(db, "r+b") as f:  # damage the middle of the file, leave the header page
+        f.seek(8192)
+        f.write(bytes(range(256)) * ((size - 16384) // 256))
+    for args in (("sources", "list"), ("draft", "--date", "2026-04-11"), ("fetch",)):
+        done = _lll(used_ws, *args)
+        assert done.returncode == 2, (args, done.stderr[-2000:])
+        assert done.stderr.count("\n") == 1, done.stderr[-2000:]
+        assert "is corrupt" in done.stderr and str(db) in done.stderr
+    forced = _lll(used_ws, "init", "--force")
+    assert forced.returncode == 0 and list(used_ws.glob("lll.db.corrupt-*")), forced.stderr
+
+
+def _disk_case(mode: str, ws: Path, feed: str) -> dict[str, Any]:
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        pytest.skip("needs a private mount namespace (unshare -m, as root) for a full or read-only disk")
+    out = subprocess.run(["unshare", "-m", sys.executable, str(TESTS / "fakes" / "disk_ns.py"), mode, str(ws),
+                          feed], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return dict(json.loads(out.stdout))
+
+
+def _big_feed(server: LoopbackServer) -> str:
+    from conftest import feed_reply, rss
+
+    words = " ".join(f"word{n}" for n in range(400))
+    items = [{"guid": f"big-{i}", "link": server.url(f"/big/{i}"), "title": f"Big item {i}",
+              "description": f"Item {i}. {words}"} for i in range(400)]
+    return server.route("/big.xml", feed_reply(rss(items)))
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(used_ws: Path, server: LoopbackServer) -> None:
+    result = _disk_case("full", used_ws, _big_feed(server))
+    added, full, again = result["steps"]
+    assert added["rc"] == 0, added
+    assert full["rc"] == 1, full
+    assert full["stderr"].count("\n") == 1 and "no space left" in full["stderr"], full["stderr"][-2000:]
+    assert "free space and rerun" in full["stderr"] and "nothing was lost" in full["stderr"]
+    assert again["rc"] == 0, again
+    assert result["items"] == result["distinct"] == 400 and result["integrity"] == "ok"
+
+
+def test_a_read_only_workspace_is_one_line(used_ws: Path, server: LoopbackServer) -> None:
+    result = _disk_case("readonly", used_ws, _big_feed(server))
+    for step in result["steps"]:
+        assert step["rc"] == 2, step
+        assert step["stderr"].count("\n") == 1 and "is read-only" in step["stderr"], step["stderr"][-2000:]
