@@ -438,3 +438,41 @@ def test_a_read_only_workspace_is_one_line(used_ws: Path, server: LoopbackServer
     for step in result["steps"]:
         assert step["rc"] == 2, step
         assert step["stderr"].count("\n") == 1 and "is read-only" in step["stderr"], step["stderr"][-2000:]
+
+
+# -- 7. deep markup ------------------------------------------------------------------------------
+
+
+def _deep_atom(depth: int, content_type: str) -> bytes:
+    markup = "<div>" * depth + "deep words" + "</div>" * depth
+    if content_type == "html":
+        markup = markup.replace("<", "&lt;").replace(">", "&gt;")
+    else:
+        markup = f'<div xmlns="http://www.w3.org/1999/xhtml">{markup}</div>'
+    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Deep</title>'
+            f'<id>urn:deep</id><updated>2026-04-08T00:00:00Z</updated><entry><title>Deep entry</title>'
+            f'<id>urn:deep:1</id><link href="https://deep.example/1"/><updated>2026-04-08T00:00:00Z</updated>'
+            f'<content type="{content_type}">{markup}</content></entry></feed>').encode()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("content_type", ["xhtml", "html"])
+def test_deeply_nested_markup_takes_bounded_time_and_says_so(content_type: str, workspace: Path,
+                                                             server: LoopbackServer) -> None:
+    """200,000 nested <div>s (2.2 MB, under the body cap): the run ends in seconds, the entry keeps
+    its words, and the source's health row says the markup was flattened."""
+    from conftest import feed_reply, query, rss
+
+    deep = server.route("/deep.xml", feed_reply(_deep_atom(200_000, content_type), "application/atom+xml"))
+    good = server.route("/good.xml", feed_reply(rss(_acme_items(server))))
+    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
+                                        encoding="utf-8")
+    run_cli("sources", "add", deep, "--name", "Deep")
+    run_cli("sources", "add", good, "--name", "Good")
+    run_cli("fetch", env=DEMO_ENV)
+    health = {row["name"]: row for row in json.loads(run_cli("sources", "list", "--json").stdout)}
+    assert health["Good"]["items"] == 4
+    assert health["Deep"]["items"] == 1 and health["Deep"]["last_status"] == "ok"
+    assert "flattened" in (health["Deep"]["last_error"] or ""), health["Deep"]
+    text = query(workspace / "lll.db", "SELECT text FROM items WHERE title = 'Deep entry'")[0]["text"]
+    assert "deep words" in text

@@ -16,8 +16,16 @@ from urllib.parse import urlsplit
 import feedparser
 
 from lll.errors import ParseError
-from lll.parse.html import extract_links, html_to_text, text_and_links
 from lll.parse.fastfeed import FeedDocument, read_fast
+from lll.parse.html import (
+    ESCAPED_TAG_TOKEN,
+    MAX_NESTING,
+    bound_nesting,
+    extract_links,
+    flattened,
+    html_to_text,
+    text_and_links,
+)
 from lll.parse.jsonfeed import looks_like_json_feed, parse_json_feed
 from lll.records import Link, ParsedFeed, ParsedItem
 from lll.urls import canonical_url, is_http_url
@@ -254,7 +262,23 @@ def read_document(body: bytes, *, url: str, content_type: str = "", fast: bool =
         document, _why = read_fast(body, content_type)
         if document is not None:
             return document
-    return _read_feedparser(body, url, content_type)
+    return _read_feedparser(_bounded_body(body), url, content_type)
+
+
+def _bounded_body(body: bytes) -> bytes:
+    """The body with its XML/HTML nesting bounded (``bound_nesting``) before feedparser reads it:
+    feedparser's own sanitiser is slow on deep markup too. Bytes pass through latin-1 unchanged."""
+    if body.count(b"<") <= MAX_NESTING and body.count(b"&lt;") <= MAX_NESTING:
+        return body
+    text = body.decode("latin-1")
+    bounded, deepest = bound_nesting(text)
+    bounded, escaped = bound_nesting(bounded, token=ESCAPED_TAG_TOKEN)
+    if not deepest and not escaped:
+        return body
+    notes = flattened.get()
+    if notes is not None:
+        notes.append(max(deepest, escaped))
+    return bounded.encode("latin-1")
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "auto",
@@ -262,6 +286,20 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
     """Parse a feed body. Raises ``ParseError`` when it holds no feed at all;
     an ill-formed feed whose entries could be recovered parses with a warning.
     ``fast=False`` forces feedparser (the two paths give the same records)."""
+    notes: list[int] = []
+    token = flattened.set(notes)
+    try:
+        parsed = _parse_feed(body, url=url, content_type=content_type, kind=kind, fast=fast)
+    finally:
+        flattened.reset(token)
+    if not notes:
+        return parsed
+    note = (f"markup nested up to {max(notes):,} elements deep in {len(notes)} place(s): flattened below "
+            f"depth {MAX_NESTING} before sanitising")
+    return replace(parsed, warning="; ".join(w for w in (note, parsed.warning) if w)[:500])
+
+
+def _parse_feed(body: bytes, *, url: str, content_type: str, kind: str, fast: bool) -> ParsedFeed:
     if looks_like_json_feed(body, content_type):
         meta, entries = parse_json_feed(body, url)
         effective = "feed" if kind in ("", "auto") else kind
