@@ -17,6 +17,7 @@ from lll import __version__
 from lll.errors import LLLError
 from lll.fetch.run import FetchReport, SourceOutcome
 from lll.newsletter import Newsletter
+from lll.storage import check_database, set_aside, storage_error
 from lll.workspace import Workspace, resolve_root
 
 
@@ -33,8 +34,24 @@ class LLLGroup(click.Group):
         except LLLError as exc:
             if _debug():
                 raise
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            fault = _storage_fault(ctx, exc)
+            click.echo(f"Error: {fault or exc}", err=True)
+            ctx.exit((fault or exc).exit_code)
+        except Exception as exc:  # a corrupt database, a full disk, a read-only workspace: one line
+            fault = _storage_fault(ctx, exc)
+            if fault is None or _debug():
+                raise
+            click.echo(f"Error: {fault}", err=True)
+            ctx.exit(fault.exit_code)
+
+
+def _storage_fault(ctx: click.Context, exc: BaseException) -> LLLError | None:
+    root = resolve_root((ctx.obj or {}).get("workspace"))
+    try:
+        url = Workspace(root).database_url
+    except LLLError:
+        url = f"sqlite:///{root / 'lll.db'}"
+    return storage_error(exc, root, url)
 
 
 @click.group(cls=LLLGroup)
@@ -60,12 +77,20 @@ def _open(ctx: click.Context) -> Iterator[Newsletter]:
 
 @cli.command()
 @click.option("--name", default="Large Language Letters", show_default=True, help="The newsletter's name.")
+@click.option("--force", is_flag=True, help="Start an empty database when it is missing, empty or corrupt "
+              "(a damaged file is kept beside it).")
 @click.pass_context
-def init(ctx: click.Context, name: str) -> None:
+def init(ctx: click.Context, name: str, force: bool) -> None:
     """Create the workspace (idempotent)."""
     root = _root(ctx)
     existed = (root / "lll.toml").exists()
     ws = Workspace.init(root, name)
+    if force:
+        kept = set_aside(ws.database_url)
+        if kept is not None:
+            click.echo(f"Kept the unreadable database as {kept}", err=True)
+    else:
+        check_database(root, ws.database_url)
     Newsletter(ws).close()  # creates and migrates the database
     click.echo(f"{'Workspace already set up' if existed else 'Created workspace'} in {root}")
 

@@ -34,7 +34,7 @@ from lll.stories.vectors import CachedEmbedder, StoreVectors
 from lll.stories.units import ItemView, StoryUnit
 from lll.records import Link
 from lll.store.records import IssueRow, Records
-from lll.verify.claims import strip_links
+from lll.verify.claims import links, strip_links
 from lll.verify.evidence import StoreResolver
 from lll.verify.verifier import VerifyReport, verify_markdown
 from lll.write.model import Draft, Paragraph, Section
@@ -358,7 +358,8 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
                 continue
             inside = [s for s in paragraph.sentences if strip_links(s.text) and strip_links(s.text) in checked
                       or checked in strip_links(s.text)]
-            carrying = [s for s in inside if (f.claim in s.text if f.kind == "link" else f.claim in strip_links(s.text))]
+            carrying = [s for s in inside if (f.claim in s.text or f.claim in links(s.text) if f.kind == "link"
+                                              else f.claim in strip_links(s.text))]
             texts.update(s.text for s in (carrying or inside))
         return texts
 

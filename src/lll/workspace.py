@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lll.config import Config, default_toml, load_config
 from lll.errors import WorkspaceError
+from lll.storage import check_database
 
 CONFIG_NAME = "lll.toml"
 DB_NAME = "lll.db"
@@ -66,4 +67,5 @@ class Workspace:
                 "or pass --workspace DIR / set LLL_WORKSPACE"
             )
         ws.config  # noqa: B018 - read now so a broken file fails early and clearly
+        check_database(root, ws.database_url)  # missing or empty: an error, never a silent fresh one
         return ws

@@ -27,10 +27,33 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (IPv4-compatible ::/96,
+# IPv4-translated ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and its local-use 64:ff9b:1::/48): an address
+# there reaches (or names) the IPv4 address it embeds, so it is judged as that address.
+_EMBEDS_IPV4_LOW32 = tuple(ipaddress.IPv6Network(n) for n in
+                           ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, translated, NAT64, 6to4,
+    Teredo client), or None. ``::`` and ``::1`` are IPv6's own and embed nothing."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if int(ip) <= 1:
+        return None
+    if any(ip in net for net in _EMBEDS_IPV4_LOW32):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(address: str, policy: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = embedded_ipv4(ip) or ip
     if policy == "sealed":
         return ip.is_loopback
     if policy == "private":
@@ -40,8 +63,10 @@ def address_allowed(address: str, policy: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def check_url(url: str, policy: str, resolver: Resolver = system_resolver) -> None:
-    """Raise ``BlockedAddressError`` when any address of the URL's host is not allowed."""
+async def check_url(url: str, policy: str, resolver: Resolver = system_resolver) -> list[str]:
+    """The addresses of the URL's host, resolved once and all allowed: the caller connects to
+    one of these and to nothing else (a second lookup could answer differently: DNS rebinding).
+    Raise ``BlockedAddressError`` when any address is not allowed."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -75,3 +100,4 @@ async def check_url(url: str, policy: str, resolver: Resolver = system_resolver)
             "or LLL_ALLOW_PRIVATE=1",
             url=url,
         )
+    return addresses

@@ -4,7 +4,8 @@
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``);
 - gzip, deflate and brotli decoded here, with a cap on the decoded size (a plain document sent
   under a compression label is used as is, with a warning);
-- redirects followed by hand (at most ``max_redirects``), each hop checked by the SSRF guard;
+- redirects followed by hand (at most ``max_redirects``), each hop checked by the SSRF guard, and
+  each connection made to the very address the guard checked (``lll.fetch.pinning``);
 - timeouts on connect, on each read, and on the whole exchange (a slow drip ends);
 - retries with exponential backoff on 429 and 5xx, honouring ``Retry-After``.
 """
@@ -26,6 +27,7 @@ from lll.config import FetchSettings
 from lll.errors import BlockedAddressError, FetchError
 from lll.fetch.decode import BodyTooLarge, Decoder, Mislabelled, decoder_for
 from lll.fetch.guard import Resolver, check_url, system_resolver
+from lll.fetch.pinning import Pins, connection_key, pinned_transport
 from lll.records import FetchedBody
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -87,14 +89,17 @@ class HttpClient:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host))
         self._client: httpx.AsyncClient | None = None
+        self._pins = Pins()
 
     async def __aenter__(self) -> HttpClient:
         s = self.settings
+        limits = httpx.Limits(max_connections=s.concurrency, max_keepalive_connections=s.concurrency)
         self._client = httpx.AsyncClient(
+            transport=pinned_transport(self._pins, limits),
             follow_redirects=False,
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
                                   pool=s.total_timeout),
-            limits=httpx.Limits(max_connections=s.concurrency, max_keepalive_connections=s.concurrency),
+            limits=limits,
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
             trust_env=False,
             event_hooks={"response": [_check_location]},
@@ -152,10 +157,11 @@ class HttpClient:
         assert self._client is not None, "use HttpClient as an async context manager"
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            await check_url(current, self.policy, self.resolver)
+            addresses = await check_url(current, self.policy, self.resolver)
             host = urlsplit(current).netloc.lower()
             async with self._hosts[host]:
                 try:
+                    self._pins.pin(*connection_key(current), addresses)
                     request = self._client.build_request("GET", current, headers=headers)
                     response = await self._client.send(request, stream=True)
                 except httpx.InvalidURL as exc:

@@ -16,11 +16,20 @@ from urllib.parse import urlsplit
 import feedparser
 
 from lll.errors import ParseError
-from lll.parse.html import extract_links, html_to_text, text_and_links
 from lll.parse.fastfeed import FeedDocument, read_fast
+from lll.parse.html import (
+    ESCAPED_TAG_TOKEN,
+    MAX_NESTING,
+    bound_nesting,
+    extract_links,
+    flattened,
+    html_to_text,
+    text_and_links,
+)
 from lll.parse.jsonfeed import looks_like_json_feed, parse_json_feed
 from lll.records import Link, ParsedFeed, ParsedItem
 from lll.urls import canonical_url, is_http_url
+from lll.xmlchars import strip_xml_illegal
 
 SHORT_SUMMARY = 600  # characters: below this, a summary-only item may need its article page
 _ARXIV_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I)
@@ -45,7 +54,7 @@ def _first(*values: Any) -> str:
 
 def _plain(value: str) -> str:
     """Titles and names: entities decoded, tags removed, one line."""
-    return " ".join(html_to_text(html_lib.unescape(value or "")).split())
+    return " ".join(html_to_text(strip_xml_illegal(html_lib.unescape(value or ""))).split())
 
 
 def _when(entry: Any) -> datetime | None:
@@ -180,15 +189,16 @@ def _author(obj: Any) -> str:
 
 
 def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_author: str = "") -> ParsedItem:
-    """One feedparser entry to a ``ParsedItem``."""
+    """One feedparser entry to a ``ParsedItem`` (characters XML forbids are dropped from every field)."""
     title = _plain(entry.get("title", ""))
-    link = _first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else "")
+    link = strip_xml_illegal(_first(entry.get("link"), entry.get("id") if is_http_url(entry.get("id", "")) else ""))
     markup, full = _body(entry)
+    markup = strip_xml_illegal(markup)
     text, links = text_and_links(markup, link or feed_link)
     if kind == "arxiv":
         text = _ARXIV_PREFIX.sub("", text)
     published = _when(entry)
-    guid = str(entry.get("id") or "").strip()
+    guid = strip_xml_illegal(str(entry.get("id") or "")).strip()
     transcript = entry.get("podcast_transcript") or {}
     author = _author(entry) or feed_author
     return ParsedItem(
@@ -252,7 +262,23 @@ def read_document(body: bytes, *, url: str, content_type: str = "", fast: bool =
         document, _why = read_fast(body, content_type)
         if document is not None:
             return document
-    return _read_feedparser(body, url, content_type)
+    return _read_feedparser(_bounded_body(body), url, content_type)
+
+
+def _bounded_body(body: bytes) -> bytes:
+    """The body with its XML/HTML nesting bounded (``bound_nesting``) before feedparser reads it:
+    feedparser's own sanitiser is slow on deep markup too. Bytes pass through latin-1 unchanged."""
+    if body.count(b"<") <= MAX_NESTING and body.count(b"&lt;") <= MAX_NESTING:
+        return body
+    text = body.decode("latin-1")
+    bounded, deepest = bound_nesting(text)
+    bounded, escaped = bound_nesting(bounded, token=ESCAPED_TAG_TOKEN)
+    if not deepest and not escaped:
+        return body
+    notes = flattened.get()
+    if notes is not None:
+        notes.append(max(deepest, escaped))
+    return bounded.encode("latin-1")
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "auto",
@@ -260,6 +286,20 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", kind: str = "au
     """Parse a feed body. Raises ``ParseError`` when it holds no feed at all;
     an ill-formed feed whose entries could be recovered parses with a warning.
     ``fast=False`` forces feedparser (the two paths give the same records)."""
+    notes: list[int] = []
+    token = flattened.set(notes)
+    try:
+        parsed = _parse_feed(body, url=url, content_type=content_type, kind=kind, fast=fast)
+    finally:
+        flattened.reset(token)
+    if not notes:
+        return parsed
+    note = (f"markup nested up to {max(notes):,} elements deep in {len(notes)} place(s): flattened below "
+            f"depth {MAX_NESTING} before sanitising")
+    return replace(parsed, warning="; ".join(w for w in (note, parsed.warning) if w)[:500])
+
+
+def _parse_feed(body: bytes, *, url: str, content_type: str, kind: str, fast: bool) -> ParsedFeed:
     if looks_like_json_feed(body, content_type):
         meta, entries = parse_json_feed(body, url)
         effective = "feed" if kind in ("", "auto") else kind
@@ -277,6 +317,7 @@ def with_fulltext(item: ParsedItem, text: str, raw: str, origin: str = "article"
 
     ``content_hash`` stays the hash of the feed's version, so that the next fetch
     of an unchanged feed finds the item unchanged."""
+    text, raw = strip_xml_illegal(text), strip_xml_illegal(raw)
     links = item.links or extract_links(raw, item.url)
     return replace(item, text=text, links=links, needs_fulltext=False, text_origin=origin)
 

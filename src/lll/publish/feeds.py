@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from xml.sax.saxutils import escape, quoteattr
 
 from lll.clock import parse_instant
+from lll.xmlchars import strip_xml_illegal
 
 _HREF = re.compile(r'href="([^"]*)"')
 
@@ -115,7 +116,7 @@ def rss(info: FeedInfo, items: Sequence[FeedItem], built: datetime) -> str:
             "</item>",
         ]
     parts += ["</channel>", "</rss>", ""]
-    return "\n".join(parts)
+    return strip_xml_illegal("\n".join(parts))
 
 
 def atom(info: FeedInfo, items: Sequence[FeedItem]) -> str:
@@ -144,7 +145,7 @@ def atom(info: FeedInfo, items: Sequence[FeedItem]) -> str:
             "</entry>",
         ]
     parts += ["</feed>", ""]
-    return "\n".join(parts)
+    return strip_xml_illegal("\n".join(parts))
 
 
 def json_feed(info: FeedInfo, items: Sequence[FeedItem]) -> str:

@@ -55,7 +55,8 @@ class Api:
     def __init__(self, target: str, base_url: str, *, auth: Callable[[], dict[str, str]],
                  settings: PublishSettings, key_variable: str, explain: Callable[[Response], str],
                  headers: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 redact: Callable[[str], str] = lambda s: s, label: str = "") -> None:
+                 redact: Callable[[str], str] = lambda s: s, label: str = "",
+                 redact_data: Callable[[Any], Any] | None = None) -> None:
         self.target = target
         self.label = label or target
         self.base_url = base_url.rstrip("/")
@@ -65,6 +66,7 @@ class Api:
         self.explain = explain
         self.sleep = sleep
         self.redact = redact
+        self.redact_data: Callable[[Any], Any] = redact_data or (lambda d: redact(d) if isinstance(d, str) else d)
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
         self._client: httpx.Client | None = None
 
@@ -116,7 +118,7 @@ class Api:
                                      f"after {retries + 1} tries; try again later", state="unclear") from exc
                 self._backoff(attempt, None)
                 continue
-            response = _response(raw)
+            response = _response(raw, self.redact_data)
             log.info("%s %s %s -> %s", self.target, method, where, response.status)
             if response.status in (401, 403):
                 raise self.error(f"{self.label} refused the key ({response.status} {self.explain(response)}): "
@@ -163,7 +165,9 @@ class Api:
         return self.error(message + (f"; {hint}" if hint else ""), status=response.status)
 
 
-def _response(raw: httpx.Response) -> Response:
+def _response(raw: httpx.Response, redact: Callable[[Any], Any]) -> Response:
+    """The answer with every secret scrubbed from it at once — body, parsed JSON and headers — so
+    that nothing read from it (an error cut to 200 characters, a returned URL) can carry a key."""
     text = raw.text
     data: Any = None
     if text.strip():
@@ -171,7 +175,8 @@ def _response(raw: httpx.Response) -> Response:
             data = json.loads(text)
         except ValueError:
             data = None
-    return Response(raw.status_code, data, text, {k.lower(): v for k, v in raw.headers.items()})
+    headers = {k.lower(): redact(v) for k, v in raw.headers.items()}
+    return Response(raw.status_code, redact(data), redact(text), headers)
 
 
 class ApiPublisher:
@@ -192,7 +197,8 @@ class ApiPublisher:
         self.check_key(key)
         self.api = Api(self.name, self.api_root(target.base_url), auth=lambda: self.auth(key),
                        settings=ctx.config.publish, key_variable=target.key_variable, explain=self.explain,
-                       label=self.label, headers=self.extra_headers, sleep=ctx.sleep, redact=ctx.secrets.redact)
+                       label=self.label, headers=self.extra_headers, sleep=ctx.sleep, redact=ctx.secrets.redact,
+                       redact_data=ctx.secrets.redact_data)
 
     def check_key(self, key: str) -> None:
         """Refuse a malformed key before anything is sent (nothing to check by default)."""

@@ -129,8 +129,8 @@ class Slot:
     def remember(self, remote_id: str, url: str = "", **detail: Any) -> Entry:
         """Keep the remote id the moment it is known (right after a 201, or a lookup)."""
         merged = dict(self._detail(), **detail)
-        return self.ledger.write(self.target, self.date, remote_id=str(remote_id), url=url or None,
-                                 detail=merged)
+        return self.ledger.write(self.target, self.date, remote_id=self.redact(str(remote_id)),
+                                 url=self.redact(url) or None, detail=merged)
 
     def forget(self) -> Entry:
         """The remote object is gone (deleted on the target): the next publish creates anew."""
@@ -138,8 +138,9 @@ class Slot:
 
     def confirm(self, receipt: Receipt) -> Entry:
         detail = dict(self._detail(), **dict(receipt.detail))
-        return self.ledger.write(self.target, self.date, state=receipt.state, remote_id=receipt.remote_id or None,
-                                 url=receipt.url or None, content_hash=receipt.content_hash or None,
+        return self.ledger.write(self.target, self.date, state=receipt.state,
+                                 remote_id=self.redact(receipt.remote_id) or None,
+                                 url=self.redact(receipt.url) or None, content_hash=receipt.content_hash or None,
                                  error=self.redact(receipt.message) if not receipt.ok else None,
                                  detail=detail, confirmed_at=iso(now()))
 

@@ -7,10 +7,13 @@ that leaves a publisher, in case a server or a library echoes one back.
 
 from __future__ import annotations
 
+import base64
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 from lll.errors import PublishSettingsError
 
@@ -27,21 +30,72 @@ SMTP_URL = "LLL_SMTP_URL"
 UNSUBSCRIBE_SECRET = "LLL_UNSUBSCRIBE_SECRET"
 
 
+REDACTED = "***"
+_B64_CHARS = "A-Za-z0-9+/_-"
+
+
+def _encoded_forms(value: str) -> Iterator[str]:
+    """The spellings of a secret a server might echo: as is, URL-encoded (path, form and
+    component style, upper and lower case escapes), and base64 (standard and URL-safe)."""
+    yield value
+    for encoded in (quote(value, safe=""), quote(value), quote_plus(value)):
+        yield encoded
+        yield re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+    raw = value.encode()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        yield encode(raw).decode("ascii").rstrip("=")
+
+
+def _base64_cores(value: str) -> Iterator[str]:
+    """What base64 of the secret looks like inside a longer base64 text (``user:key`` in a Basic
+    header): at each of the three alignments, the characters that depend on the secret alone."""
+    raw = value.encode()
+    for shift in (1, 2):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(b"\0" * shift + raw).decode("ascii").rstrip("=")
+            core = text[4:-4]
+            if len(core) >= 8:
+                yield core
+
+
 @dataclass
 class Secrets:
     """Every secret value read in this run, for scrubbing."""
 
     values: set[str] = field(default_factory=set)
+    _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, value: str) -> str:
-        if value and len(value) >= 4:
+        if value and len(value) >= 4 and value not in self.values:
             self.values.add(value)
+            self._pattern = None
         return value
 
     def redact(self, text: str) -> str:
-        for value in sorted(self.values, key=len, reverse=True):
-            text = text.replace(value, "***")
-        return text
+        """``text`` with every secret, and its URL-encoded and base64 forms, replaced by ``***``.
+        Redact first, cut after: a secret cut in half is no longer found."""
+        if not self.values or not text:
+            return text
+        if self._pattern is None:
+            self._pattern = self._compile()
+        return self._pattern.sub(REDACTED, text)
+
+    def redact_data(self, data: Any) -> Any:
+        """A JSON value with every string in it redacted."""
+        if isinstance(data, str):
+            return self.redact(data)
+        if isinstance(data, list):
+            return [self.redact_data(v) for v in data]
+        if isinstance(data, dict):
+            return {self.redact(str(k)): self.redact_data(v) for k, v in data.items()}
+        return data
+
+    def _compile(self) -> re.Pattern[str]:
+        plain = {form for value in self.values for form in _encoded_forms(value) if len(form) >= 4}
+        cores = {core for value in self.values for core in _base64_cores(value)}
+        alternatives = [f"[{_B64_CHARS}]*{re.escape(c)}[{_B64_CHARS}]*=*" for c in sorted(cores, key=len, reverse=True)]
+        alternatives += [re.escape(f) for f in sorted(plain, key=len, reverse=True)]
+        return re.compile("|".join(alternatives))
 
 
 @dataclass(frozen=True)
@@ -74,6 +128,9 @@ def http_target(name: str, env: Mapping[str, str] | None = None, secrets: Secret
         raise PublishSettingsError(f"{name}: {url_var}={base!r} is not an http(s) URL", target=name)
     if secrets is not None:
         secrets.add(key)
+        for part in key.split(":"):  # Ghost's id:secret — either half alone is worth hiding
+            if len(part) >= 8:
+                secrets.add(part)
     return HttpTarget(name=name, base_url=base.rstrip("/"), key=key, key_variable=key_var)
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from lll.text import MONTHS
 
@@ -19,7 +23,13 @@ _DATE_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 _QUOTE = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]")
 _NAME = re.compile(r"(?<![\w'’])(?:[A-Z][\w&'’-]*\w|[a-z]+[A-Z][\w-]*\w|[A-Z])(?![\w])")
 _WS = re.compile(r"\s+")
-_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+# An inline link with what CommonMark allows around its target: spaces, <angle brackets>, and a
+# "double", 'single' or (parenthesised) title. Only for reducing links to their text: which links a
+# piece of Markdown *has* is the renderer's parser's answer (``links``).
+_LINK = re.compile(r"""\[([^\]]*)\]\(\s*(?:<[^>\n]*>|[^\s)]*)(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)""")
+# The parser the renderers use (lll.publish.render, lll.review.render): the same settings, so a link
+# it sees is a link every rendering of the issue carries.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,23 @@ def strip_links(markdown: str) -> str:
 
 
 def links(markdown: str) -> list[str]:
-    return [m.group(2) for m in _LINK.finditer(markdown)]
+    """Every link target (and image source) in ``markdown``, in order, as the renderer's Markdown
+    parser sees them: titles, <angle brackets>, autolinks and reference links included."""
+    return list(_links(markdown))
+
+
+@lru_cache(maxsize=4096)
+def _links(markdown: str) -> tuple[str, ...]:
+    found: list[str] = []
+    stack: list[Token] = list(reversed(_MARKDOWN.parse(markdown)))
+    while stack:
+        token = stack.pop()
+        if token.type == "link_open" and token.attrGet("href"):
+            found.append(str(token.attrGet("href")))
+        elif token.type == "image" and token.attrGet("src"):
+            found.append(str(token.attrGet("src")))
+        stack.extend(reversed(token.children or []))
+    return tuple(found)
 
 
 def _month(name: str) -> int:

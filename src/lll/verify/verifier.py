@@ -203,7 +203,8 @@ def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[s
         found, missing = evidence_for(block.links)
         if block.kind == "paragraph":
             for url in missing:
-                sentence = next((s for s in block.sentences if url in s), block.sentences[0])
+                sentence = next((s for s in block.sentences if url in links(s)),
+                                next((s for s in block.sentences if url in s), block.sentences[0]))
                 failures.append(Failure(block.where, sentence, url, "link", f"link {url} is not a URL LLL fetched"))
         index = EvidenceIndex(found, names | frozenset(e.source for e in found))
         for sentence in block.sentences:
@@ -222,6 +223,21 @@ def verify_markdown(markdown: str, resolve: Resolver, *, names: frozenset[str] =
                     newsletter_name: str | None = None, display_names: frozenset[str] = frozenset()) -> VerifyReport:
     """Verify an issue's Markdown (drafted or edited by hand). ``display_names`` are the
     sources' names as the writer's attribution uses them."""
-    report = verify_blocks(blocks_from_markdown(markdown), resolve, names, display_names)
+    blocks = blocks_from_markdown(markdown)
+    report = verify_blocks(blocks, resolve, names, display_names)
     structure = check_structure(markdown, newsletter_name)
-    return VerifyReport(tuple(structure) + report.failures, report.claims_checked, report.paragraphs)
+    loose = unfetched_links(markdown, blocks, resolve)
+    return VerifyReport(tuple(structure) + report.failures + tuple(loose), report.claims_checked,
+                        report.paragraphs)
+
+
+def unfetched_links(markdown: str, blocks: Sequence[Block], resolve: Resolver) -> list[Failure]:
+    """Links of the whole issue that no block carries (a reference link whose definition is in
+    another paragraph, a link in a heading or the clocks list) and that LLL did not fetch."""
+    body = "\n".join(split_front_matter(markdown).body)
+    carried = {u for b in blocks if b.kind == "paragraph" for u in b.links}
+    failures = []
+    for url in dict.fromkeys(links(body)):
+        if url not in carried and resolve(url) is None:
+            failures.append(Failure("links", url, url, "link", f"link {url} is not a URL LLL fetched"))
+    return failures
