@@ -235,6 +235,8 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
     click.echo(f"Wrote {result.markdown_path}")
     click.echo(f"Wrote {result.json_path}")
     click.echo(result.summary_line())
+    if result.hint:
+        click.echo(f"Note: {result.hint}", err=True)
     for sentence in result.draft.dropped:
         click.echo(f"  dropped (unsupported): {sentence[:140]}", err=True)
     for note in result.run.notes if result.run else ():
@@ -254,7 +256,10 @@ def run(ctx: click.Context, day: str | None) -> None:
         _print_report(report)
         result = Drafter(letter).draft(day or _today())
         click.echo(f"Wrote {result.markdown_path}")
+        click.echo(f"Wrote {result.json_path}")
         click.echo(result.summary_line())
+        if result.hint:
+            click.echo(f"Note: {result.hint}", err=True)
         outcomes = _publish_configured(letter, result.day)
     if not all([_show_outcome(outcome) for outcome in outcomes]):
         ctx.exit(1)
@@ -297,7 +302,7 @@ def clocks(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(f"{r.due}  {r.status:<9} {r.source}: {r.sentence[:110]}  (opened {r.opened_in}; “{r.phrase}”)")
-    click.echo(f"{len(rows)} clocks")
+    click.echo(f"{len(rows)} clock{'' if len(rows) == 1 else 's'}")
 
 
 # -- publish ---------------------------------------------------------------------------------------
@@ -398,7 +403,7 @@ def demo(ctx: click.Context, demo_workspace: Path | None) -> None:
         click.echo(f"{day.day}: fetch: {day.fetch.summary_line()}")
         for outcome in day.fetch.failed:
             click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
-        click.echo(f"{day.day}: draft: {day.draft.summary_line()}")
+        click.echo(f"{day.day}: draft: {day.draft.summary_line(with_day=False)}")
         click.echo(f"  {day.draft.markdown_path}")
 
     click.echo(f"Demo workspace: {root}")

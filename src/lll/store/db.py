@@ -139,6 +139,12 @@ class Store:
                              last_error=r.last_error, consecutive_failures=r.consecutive_failures)
                 for r in rows]
 
+    def last_fetch_at(self) -> str | None:
+        """When any source was last fetched (None: never)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(t.sources.c.last_fetch_at))).scalar()
+        return str(value) if value else None
+
     # -- runs ------------------------------------------------------------------------------
 
     def start_run(self, command: str) -> int:
@@ -206,13 +212,17 @@ class Store:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
     def items_since(self, since: datetime, until: datetime | None = None,
-                    source_ids: Sequence[int] | None = None) -> list[Any]:
-        """Items first seen in (since, until], oldest first, with their source's name and weight."""
+                    source_ids: Sequence[int] | None = None, *, published_since: bool = False) -> list[Any]:
+        """Items first seen in (since, until], oldest first, with their source's name and weight.
+        ``published_since``: only items the feed dates after ``since`` too (a first issue, whose
+        window would otherwise hold every source's whole archive)."""
         query = (sa.select(t.items, t.sources.c.name.label("source_name"),
                            t.sources.c.weight.label("source_weight"),
                            t.sources.c.detected_kind.label("source_kind"))
                  .join(t.sources, t.sources.c.id == t.items.c.source_id)
                  .where(t.items.c.first_seen_at > iso(since)))
+        if published_since:
+            query = query.where(t.items.c.published_in_feed.is_(True), t.items.c.published_at > iso(since))
         if until is not None:
             query = query.where(t.items.c.first_seen_at <= iso(until))
         if source_ids:
