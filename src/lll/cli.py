@@ -124,11 +124,13 @@ def sources_export(ctx: click.Context, output: Path | None) -> None:
 @click.argument("url")
 @click.pass_context
 def sources_remove(ctx: click.Context, url: str) -> None:
-    """Remove a source and its items."""
+    """Remove a source and its items (those that earlier issues cite stay, so those issues still verify)."""
     with _open(ctx) as letter:
-        if not letter.remove_source(url):
+        removed = letter.remove_source(url)
+        if removed is None:
             raise LLLError(f"no source with URL {url}; see `lll sources list`")
-    click.echo(f"Removed {url}")
+    kept = f"; kept {removed.items_kept} that earlier issues cite" if removed.items_kept else ""
+    click.echo(f"Removed {removed.name} <{url}>: {removed.items_removed} items deleted{kept}")
 
 
 @sources.command("list")

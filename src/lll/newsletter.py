@@ -14,7 +14,7 @@ from lll.fetch.guard import POLICIES, Resolver, system_resolver
 from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
-from lll.store.db import SourceHealth
+from lll.store.db import RemovedSource, SourceHealth
 from lll.records import SOURCE_KINDS, Source
 from lll.urls import is_http_url
 from lll.workspace import Workspace
@@ -83,7 +83,7 @@ class Newsletter:
         return write_opml([h.source for h in health], f"{self.config.newsletter.name} sources",
                           {h.source.id: h.site_url for h in health})
 
-    def remove_source(self, url: str) -> bool:
+    def remove_source(self, url: str) -> RemovedSource | None:
         return self.store.remove_source(url)
 
     def health(self) -> list[SourceHealth]:

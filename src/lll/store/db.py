@@ -38,6 +38,17 @@ def make_engine(url: str) -> sa.Engine:
     return engine
 
 
+REMOVED = "removed"  # sources.last_status of a removed source whose items earlier issues cite
+
+
+@dataclass(frozen=True)
+class RemovedSource:
+    name: str
+    url: str
+    items_removed: int
+    items_kept: int  # cited by earlier issues: kept so that those issues still verify
+
+
 @dataclass(frozen=True)
 class SaveResult:
     new: int
@@ -84,6 +95,10 @@ class Store:
         """Add a source, or update the given fields of an existing one. Returns (source, created)."""
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).first()
+            revived = row is not None and row.last_status == REMOVED
+            if revived:  # removed, then added again: a source again, fetched from scratch
+                conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(
+                    last_status="never", added_at=iso(now()), consecutive_failures=0))
             if row is None:
                 conn.execute(t.sources.insert().values(
                     url=url, name=name or url, kind=kind or "auto", detected_kind="",
@@ -104,25 +119,38 @@ class Store:
                     changes["site_url"] = site_url
                 if changes:
                     conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(**changes))
-                created = False
+                created = revived
             fresh = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).one()
         return _source(fresh), created
 
-    def remove_source(self, url: str) -> bool:
+    def remove_source(self, url: str) -> RemovedSource | None:
+        """Remove a source (None: no such source) in one transaction. Its items that issues cite
+        (story units, clocks) stay, so those issues keep their provenance and still verify; then the
+        source's row stays too, marked ``removed``: never fetched, listed, exported or drafted from."""
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(t.sources.c.id).where(t.sources.c.url == url)).first()
+            row = conn.execute(sa.select(t.sources.c.id, t.sources.c.name)
+                               .where(t.sources.c.url == url, t.sources.c.last_status != REMOVED)).first()
             if row is None:
-                return False
+                return None
             ids = sa.select(t.items.c.id).where(t.items.c.source_id == row.id)
-            conn.execute(t.item_revisions.delete().where(t.item_revisions.c.item_id.in_(ids)))
-            conn.execute(t.items.delete().where(t.items.c.source_id == row.id))
+            cited = set(conn.execute(sa.select(t.story_units.c.item_id).where(t.story_units.c.item_id.in_(ids))
+                                     .union(sa.select(t.clocks.c.item_id).where(t.clocks.c.item_id.in_(ids))))
+                        .scalars())
+            loose = ids.where(t.items.c.id.not_in(cited)) if cited else ids
+            conn.execute(t.item_revisions.delete().where(t.item_revisions.c.item_id.in_(loose)))
+            removed = conn.execute(t.items.delete().where(t.items.c.id.in_(loose))).rowcount
             conn.execute(t.fetch_attempts.delete().where(t.fetch_attempts.c.source_id == row.id))
-            conn.execute(t.sources.delete().where(t.sources.c.id == row.id))
-        return True
+            if cited:
+                conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(
+                    last_status=REMOVED, etag=None, last_modified=None))
+            else:
+                conn.execute(t.sources.delete().where(t.sources.c.id == row.id))
+        return RemovedSource(name=row.name, url=url, items_removed=int(removed or 0), items_kept=len(cited))
 
     def sources(self) -> list[Source]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.sources).order_by(t.sources.c.id)).all()
+            rows = conn.execute(sa.select(t.sources).where(t.sources.c.last_status != REMOVED)
+                                .order_by(t.sources.c.id)).all()
         return [_source(r) for r in rows]
 
     def health(self) -> list[SourceHealth]:
@@ -130,6 +158,7 @@ class Store:
                   .group_by(t.items.c.source_id).subquery())
         query = (sa.select(t.sources, sa.func.coalesce(counts.c.n, 0).label("n_items"))
                  .select_from(t.sources.outerjoin(counts, counts.c.source_id == t.sources.c.id))
+                 .where(t.sources.c.last_status != REMOVED)
                  .order_by(t.sources.c.id))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -220,7 +249,7 @@ class Store:
                            t.sources.c.weight.label("source_weight"),
                            t.sources.c.detected_kind.label("source_kind"))
                  .join(t.sources, t.sources.c.id == t.items.c.source_id)
-                 .where(t.items.c.first_seen_at > iso(since)))
+                 .where(t.items.c.first_seen_at > iso(since), t.sources.c.last_status != REMOVED))
         if published_since:
             query = query.where(t.items.c.published_in_feed.is_(True), t.items.c.published_at > iso(since))
         if until is not None:
