@@ -5,6 +5,7 @@ lost: removing a source that issues cite, verifying a file that is not an issue,
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,3 +70,81 @@ def test_removing_a_source_no_issue_cites_deletes_it_and_its_items(workspace: Pa
     assert "3 items deleted" in run_cli("sources", "remove", url).stdout
     db = workspace / "lll.db"
     assert scalar(db, "SELECT count(*) FROM sources") == 0 and scalar(db, "SELECT count(*) FROM items") == 0
+
+
+# -- 7. lll verify on files that are not issues ------------------------------------------------------
+
+
+def test_verify_refuses_a_binary_file_in_one_line(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "binary.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+    result = run_cli("verify", str(path), ok=None)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {path}: not UTF-8 text, so not an LLL issue; `lll verify` checks an issues/DATE.md that "
+        "`lll draft` wrote (edited or not)"]
+
+
+def test_verify_says_a_text_file_is_not_an_issue(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("# My notes\n\nOpenAI released GPT-5 on 7 August 2025 with 94.6% on AIME.\n\n"
+                    "Anthropic said Claude Opus 4.1 scores 74.5% on SWE-bench.\n", encoding="utf-8")
+    result = run_cli("verify", str(path), ok=None)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {path}: not an LLL issue") and "unsupported" not in result.stderr
+
+
+def test_verify_still_checks_an_issue_edited_down_to_its_front_matter(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "2026-04-10.md"
+    path.write_text('---\ntitle: "Test Letters 04/10/2026"\npublished: false\ntags: ai\n---\n\nGPT-5 scores 94.6%.\n',
+                    encoding="utf-8")
+    result = run_cli("verify", str(path), ok=None)
+    assert result.exit_code == 1 and "unsupported claim" in result.stderr
+
+
+# -- 8. arguments are checked before any work --------------------------------------------------------
+
+
+def test_run_with_a_bad_date_fails_before_fetching(workspace: Path, server: Any) -> None:
+    url = server.route("lab.xml", feed_reply(_feed("lab")))
+    run_cli("sources", "add", url, env=ENV)
+    for command in (["run", "--date", "yesterday"], ["draft", "--date", "2026-4-1"], ["run", "--date", "20260410"]):
+        result = run_cli(*command, ok=None, env=ENV)
+        assert result.exit_code == 2, command
+        assert result.stderr.strip().splitlines() == [f"Error: --date {command[2]!r}: use YYYY-MM-DD"]
+    assert server.hits("lab.xml") == 0
+    assert scalar(workspace / "lll.db", "SELECT count(*) FROM fetch_attempts") == 0
+
+
+# -- 10. a busy workspace ----------------------------------------------------------------------------
+
+
+def test_a_second_command_says_what_it_waits_for(workspace: Path) -> None:
+    import threading
+    import time
+
+    from lll.newsletter import Newsletter
+
+    held, release, said = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        with Newsletter.open(workspace) as letter, letter.lock("fetch"):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with Newsletter.open(workspace) as letter:
+            timer = threading.Timer(0.3, release.set)
+            timer.start()
+            started = time.monotonic()
+            with letter.lock("draft", on_wait=said.append):
+                waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+    assert said == [f"waiting for the workspace (held by lll fetch, pid {os.getpid()})"]
+    assert waited >= 0.2

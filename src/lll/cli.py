@@ -52,6 +52,12 @@ def _root(ctx: click.Context) -> Path:
     return resolve_root(ctx.obj.get("workspace"))
 
 
+def _say_waiting(message: str) -> None:
+    """On a terminal, say why a command is not moving yet (another one holds the workspace)."""
+    if sys.stderr.isatty():
+        click.echo(f"{message[:1].upper()}{message[1:]} …", err=True)
+
+
 @contextmanager
 def _open(ctx: click.Context) -> Iterator[Newsletter]:
     with Newsletter.open(_root(ctx)) as letter:
@@ -195,13 +201,28 @@ def _print_report(report: FetchReport) -> None:
 @click.pass_context
 def fetch(ctx: click.Context) -> None:
     """Fetch every source once, politely and concurrently; safe to rerun."""
-    with _open(ctx) as letter, letter.lock("fetch"):
+    with _open(ctx) as letter, letter.lock("fetch", on_wait=_say_waiting):
         with _progress(len(letter.store.sources())) as progress:
             report = letter.fetch(progress=progress)
     _print_report(report)
 
 
 # -- draft, verify, clocks ------------------------------------------------------------------------
+
+
+def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """--date is checked before any work (a fetch of every source, say), as cli.md asks."""
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise LLLError(f"--date {value!r}: use YYYY-MM-DD") from None
+    if len(value) != 10:
+        raise LLLError(f"--date {value!r}: use YYYY-MM-DD")
+    return value
 
 
 def _today() -> str:
@@ -211,7 +232,8 @@ def _today() -> str:
 
 
 @cli.command()
-@click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.option("--date", "day", default=None, callback=_check_date,
+              help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
 @click.option("--model", default="", help="Write with this model (both tiers), e.g. gpt-4o-mini; see `llm models`.")
 @click.option("--cheap", default="", help="Model for the fact cards (one cached call per story).")
 @click.option("--strong", default="", help="Model that composes the issue from the plan and the cards.")
@@ -230,7 +252,7 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
     from lll.llm.setup import ModelChoice
 
     choice = ModelChoice(model=model, cheap=cheap, strong=strong, budget_usd=budget_usd, offline=offline)
-    with _open(ctx) as letter, letter.lock("draft"):
+    with _open(ctx) as letter, letter.lock("draft", on_wait=_say_waiting):
         result = Drafter(letter, models=choice).draft(day or _today(), force=force)
     if result.backup is not None:
         click.echo(f"Kept the hand-edited version as {result.backup}")
@@ -246,7 +268,8 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
 
 
 @cli.command()
-@click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.option("--date", "day", default=None, callback=_check_date,
+              help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
 @click.pass_context
 def run(ctx: click.Context, day: str | None) -> None:
     """The daily job: fetch, then draft, then publish. Safe to run twice for a date (the draft is
@@ -346,7 +369,7 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
     """Publish the verified issue of DATE to TARGET, as a draft; rerunning never duplicates."""
     from lll.publish import Publishing
 
-    with _open(ctx) as letter, letter.lock("publish"):
+    with _open(ctx) as letter, letter.lock("publish", on_wait=_say_waiting):
         receipt = Publishing(letter).publish(day, target, dry_run=dry_run, public=public)
     if as_json:
         click.echo(json.dumps({"target": receipt.target, "date": receipt.date, "action": receipt.action,
@@ -365,7 +388,8 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--date", "day", default=None, help="Print the address of this issue's page (YYYY-MM-DD).")
+@click.option("--date", "day", default=None, callback=_check_date,
+              help="Print the address of this issue's page (YYYY-MM-DD).")
 @click.option("--to", "targets", multiple=True, metavar="TARGET",
               help="Where Approve publishes (repeatable; default: [publish] targets in lll.toml).")
 @click.pass_context

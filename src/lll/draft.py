@@ -35,7 +35,7 @@ from lll.records import Link
 from lll.store.records import IssueRow, Records
 from lll.verify.claims import strip_links
 from lll.verify.evidence import StoreResolver
-from lll.verify.verifier import VerifyReport, verify_markdown
+from lll.verify.verifier import VerifyReport, looks_like_issue, verify_markdown
 from lll.write.model import Draft, Paragraph, Section, Sentence
 from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, fallback_heading, safe_lede, section_of,
                                with_short_note)
@@ -165,6 +165,12 @@ class Drafter:
             markdown = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise LLLError(f"{path}: cannot read ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise LLLError(f"{path}: not UTF-8 text, so not an LLL issue; `lll verify` checks an "
+                           f"issues/DATE.md that `lll draft` wrote (edited or not)") from exc
+        if not looks_like_issue(markdown):
+            raise LLLError(f"{path}: not an LLL issue (no front matter with a title and no “Automated draft "
+                           f"from LLL” line); `lll verify` checks an issues/DATE.md that `lll draft` wrote")
         return self.verify_text(markdown)
 
     def verify_text(self, markdown: str) -> VerifyReport:

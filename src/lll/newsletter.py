@@ -109,20 +109,25 @@ class Newsletter:
     # -- locking ---------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, what: str, wait: bool = True) -> Iterator[None]:
-        """One writer job at a time per workspace: a second waits, or (``wait=False``) raises
-        ``WorkspaceBusyError`` (exit status 75) naming the holder."""
+    def lock(self, what: str, wait: bool = True,
+             on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """One writer job at a time per workspace: a second waits (telling ``on_wait`` who holds
+        it), or (``wait=False``) raises ``WorkspaceBusyError`` (exit status 75) naming the holder."""
         path = self.workspace.root / ".lll.lock"
         with open(path, "a+") as handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 handle.seek(0)
                 holder = handle.read().strip() or "another lll command"
-                raise WorkspaceBusyError(f"the workspace is busy ({holder}); try again when it finishes") from exc
+                if not wait:
+                    raise WorkspaceBusyError(f"the workspace is busy ({holder}); try again when it finishes") from exc
+                if on_wait is not None:
+                    on_wait(f"waiting for the workspace (held by {holder})")
+                fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             handle.truncate()
-            handle.write(f"lll {what} (pid {os.getpid()})")
+            handle.write(f"lll {what}, pid {os.getpid()}")
             handle.flush()
             try:
                 yield
