@@ -375,7 +375,9 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
         click.echo(json.dumps({"target": receipt.target, "date": receipt.date, "action": receipt.action,
                                "state": receipt.state, "remote_id": receipt.remote_id, "url": receipt.url,
                                "content_hash": receipt.content_hash, "message": receipt.message,
-                               "dry_run": receipt.dry_run, "details": list(receipt.details)}, indent=2))
+                               "dry_run": receipt.dry_run, "details": list(receipt.details),
+                               **({"ledger_state": receipt.detail.get("ledger_state")} if receipt.dry_run else {})},
+                              indent=2))
     else:
         _print_receipt(receipt)
     if not receipt.ok:
