@@ -182,3 +182,28 @@ def test_real_opml_files_import_and_round_trip(workspace: Path, tmp_path: Path, 
     run_cli("init", workspace=other)
     run_cli("sources", "import", str(exported), workspace=other)
     assert {(r["url"], r["name"]) for r in query(other / "lll.db", "SELECT url, name FROM sources")} == imported
+
+
+# -- what a user notices (issue 11, item 14) ---------------------------------------------------------
+
+
+def test_an_unclosed_opml_imports_what_it_can_and_says_so(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cut.opml"
+    path.write_text('<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+                    '<outline text="A" xmlUrl="https://a.example/feed.xml"/>'
+                    '<outline text="B" xmlUrl="https://b.example/feed.xml"/><outline text="C" xmlU', encoding="utf-8")
+    result = run_cli("sources", "import", str(path))
+    assert "2 added" in result.stdout
+    assert f"{path} ends before </opml> (cut short?)" in result.stderr
+
+
+def test_a_billion_laughs_opml_is_refused_saying_why(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "laughs.opml"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+                    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><opml version="2.0"><body>'
+                    '<outline text="&c;" xmlUrl="https://a.example/feed.xml"/></body></opml>', encoding="utf-8")
+    result = run_cli("sources", "import", str(path), ok=None)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {path}: refused: it declares XML entities") and "no feeds found" not in line
+    assert scalar(workspace / "lll.db", "SELECT count(*) FROM sources") == 0
