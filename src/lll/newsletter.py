@@ -47,6 +47,12 @@ class Newsletter:
 
     def _add(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
              fulltext: str = "", site_url: str = "") -> tuple[Source, bool]:
+        self._check(url, weight=weight, kind=kind, fulltext=fulltext)
+        return self.store.add_source(url, name=name, weight=weight, kind=kind, fulltext=fulltext,
+                                     site_url=site_url)
+
+    @staticmethod
+    def _check(url: str, *, weight: float | None = None, kind: str = "", fulltext: str = "") -> None:
         if not is_http_url(url):
             raise SourceError(f"{url!r} is not an http(s) URL: give the feed's full address")
         if kind and kind not in SOURCE_KINDS + ("auto",):
@@ -55,8 +61,6 @@ class Newsletter:
             raise SourceError(f"fulltext {fulltext!r}: use auto, always or never")
         if weight is not None and not 0 <= weight <= 100:
             raise SourceError(f"weight {weight} is outside 0..100")
-        return self.store.add_source(url, name=name, weight=weight, kind=kind, fulltext=fulltext,
-                                     site_url=site_url)
 
     def add_source(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
                    fulltext: str = "") -> tuple[Source, bool]:
@@ -67,16 +71,17 @@ class Newsletter:
         found, skipped = read_opml_file(path)
         if not found and not skipped:
             raise SourceError(f"{path}: no feeds found (no <outline xmlUrl=...>)")
-        added = updated = 0
+        specs = []
         for outline in found:
             try:
-                _, created = self._add(outline.url, name=outline.name, weight=outline.weight,
-                                       kind=outline.kind, site_url=outline.site_url)
+                self._check(outline.url, weight=outline.weight, kind=outline.kind)
             except SourceError as exc:
                 skipped.append(str(exc))
                 continue
-            added, updated = added + created, updated + (not created)
-        return added, updated, skipped
+            specs.append({"url": outline.url, "name": outline.name, "weight": outline.weight, "kind": outline.kind,
+                          "site_url": outline.site_url})
+        created = self.store.add_sources(specs)  # one transaction: all of the file's sources, or none
+        return sum(created), len(created) - sum(created), skipped
 
     def export_opml(self) -> str:
         health = self.store.health()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +122,44 @@ class Store:
                 created = revived
             fresh = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).one()
         return _source(fresh), created
+
+    def add_sources(self, specs: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """``add_source`` for many sources (``url``, ``name``, ``weight``, ``kind``, ``fulltext``,
+        ``site_url``) in one transaction: one look-up per 500 URLs and one insert for the new ones
+        (importing 10,000 outlines one transaction each took 14 s). Returns, per spec, whether it
+        was created."""
+        with self.engine.begin() as conn:
+            urls = [str(spec["url"]) for spec in specs]
+            known: dict[str, Any] = {}
+            for start in range(0, len(urls), 500):
+                chunk = urls[start:start + 500]
+                known.update((r.url, r) for r in conn.execute(sa.select(t.sources).where(t.sources.c.url.in_(chunk))))
+            created, inserts, stamp = [], [], iso(now())
+            for spec in specs:
+                url, row = str(spec["url"]), known.get(str(spec["url"]))
+                if url in known and row is None:  # given twice: inserted once, just above
+                    created.append(False)
+                    continue
+                if row is None:
+                    weight = spec.get("weight")
+                    inserts.append(dict(url=url, name=spec.get("name") or url, kind=spec.get("kind") or "auto",
+                                        detected_kind="", weight=1.0 if weight is None else weight,
+                                        fulltext=spec.get("fulltext") or "", site_url=spec.get("site_url") or "",
+                                        feed_title="", added_at=stamp, last_status="never", consecutive_failures=0))
+                    known[url] = None
+                    created.append(True)
+                    continue
+                changes = {key: spec[key] for key in ("name", "weight", "kind", "fulltext", "site_url")
+                           if spec.get(key) not in (None, "") and spec[key] != getattr(row, key)}
+                revived = row.last_status == REMOVED
+                if revived:
+                    changes.update(last_status="never", added_at=stamp, consecutive_failures=0)
+                if changes:
+                    conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(**changes))
+                created.append(revived)
+            if inserts:
+                conn.execute(t.sources.insert(), inserts)
+        return created
 
     def remove_source(self, url: str) -> RemovedSource | None:
         """Remove a source (None: no such source) in one transaction. Its items that issues cite
