@@ -172,3 +172,18 @@ def test_an_empty_first_issue_says_what_is_true_and_hints(workspace: Path, serve
     assert "the last fetch was at 2026-12-01T09:00:00Z" in drafted.stderr
     assert "LLL_NOW=2026-04-10T23:59:00Z" in drafted.stderr
     run_cli("verify", str(workspace / "issues" / f"{DAY}.md"))
+
+
+# -- 14. start-up: a command imports what it needs -----------------------------------------------------
+
+
+def test_the_cli_module_imports_no_heavy_library() -> None:
+    """`lll --help` and `lll --version` took ~1.3 s importing the whole pipeline; each command now
+    imports its own needs (the figures: bench/sources.py prints the start-up time)."""
+    import subprocess
+    import sys
+
+    heavy = ("httpx", "sqlalchemy", "pydantic", "trafilatura", "numpy", "lxml", "feedparser", "rich")
+    code = ("import sys, lll.cli; print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))))")
+    loaded = subprocess.run([sys.executable, "-c", code, *heavy], capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == [], loaded.stdout

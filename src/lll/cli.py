@@ -9,15 +9,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lll import __version__
 from lll.errors import LLLError
-from lll.fetch.run import FetchReport, SourceOutcome
-from lll.newsletter import Newsletter
-from lll.workspace import Workspace, resolve_root
+from lll.workspace import resolve_root
+
+if TYPE_CHECKING:  # each command imports what it needs: `lll --help` needs none of it
+    from lll.fetch.run import FetchReport, SourceOutcome
+    from lll.newsletter import Newsletter
 
 
 def _debug() -> bool:
@@ -60,6 +62,8 @@ def _say_waiting(message: str) -> None:
 
 @contextmanager
 def _open(ctx: click.Context) -> Iterator[Newsletter]:
+    from lll.newsletter import Newsletter
+
     with Newsletter.open(_root(ctx)) as letter:
         yield letter
 
@@ -69,6 +73,9 @@ def _open(ctx: click.Context) -> Iterator[Newsletter]:
 @click.pass_context
 def init(ctx: click.Context, name: str) -> None:
     """Create the workspace (idempotent)."""
+    from lll.newsletter import Newsletter
+    from lll.workspace import Workspace
+
     root = _root(ctx)
     existed = (root / "lll.toml").exists()
     ws = Workspace.init(root, name)

@@ -44,9 +44,7 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
+from typing import TYPE_CHECKING, Annotated, Any
 
 from lll import __version__
 from lll.errors import WorkspaceError
@@ -55,15 +53,37 @@ USER_AGENT = f"LLL/{__version__} (Large Language Letters newsletter drafter; +ht
 
 
 # What each setting accepts, checked when lll.toml is read (``load_config``): TOML's own types, no
-# quoted "false" or "16"; the description is what the one-line error says is allowed.
-Positive = Annotated[int, Field(ge=1)]
-Count = Annotated[int, Field(ge=0)]
-Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Wait = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Fulltext = Annotated[str, Field(pattern="^(auto|always|never)$", description='one of "auto", "always", "never"')]
-Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
-Tags = Annotated[tuple[Tag, ...], Field(min_length=1, max_length=4, description=(
-    '1 to 4 tags of lowercase letters and digits, e.g. tags = ["ai", "research"]'))]
+# quoted "false" or "16". The names below are the settings' types for the type checker; the
+# constraints are built with pydantic only when a file is read (``_constrained``), so that a
+# command that never reads lll.toml does not import pydantic.
+if TYPE_CHECKING:
+    Positive = int       # 1 or more
+    Count = int          # 0 or more
+    Seconds = float      # more than 0
+    Wait = float         # 0 or more
+    Fulltext = str       # auto | always | never
+    SourceFulltext = str  # "" (the workspace's setting) | auto | always | never
+    Tags = tuple[str, ...]  # 1 to 4, lowercase letters and digits
+
+
+@cache
+def _constrained() -> dict[str, Any]:
+    """The types named above, with their constraints; a description is what the one-line error
+    says is allowed."""
+    from pydantic import Field, StringConstraints
+
+    fulltext = 'one of "auto", "always", "never"'
+    return {
+        "Positive": Annotated[int, Field(ge=1)],
+        "Count": Annotated[int, Field(ge=0)],
+        "Seconds": Annotated[float, Field(gt=0, allow_inf_nan=False)],
+        "Wait": Annotated[float, Field(ge=0, allow_inf_nan=False)],
+        "Fulltext": Annotated[str, Field(pattern="^(auto|always|never)$", description=fulltext)],
+        "SourceFulltext": Annotated[str, Field(pattern="^(|auto|always|never)$", description=fulltext)],
+        "Tags": Annotated[tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")], ...], Field(
+            min_length=1, max_length=4,
+            description='1 to 4 tags of lowercase letters and digits, e.g. tags = ["ai", "research"]')],
+    }
 
 
 @dataclass(frozen=True)
@@ -183,8 +203,7 @@ class SourceDecl:
     name: str = ""
     weight: Wait = 1.0
     kind: str = ""
-    fulltext: Annotated[str, Field(pattern="^(|auto|always|never)$",
-                                   description='one of "auto", "always", "never"')] = ""
+    fulltext: SourceFulltext = ""
 
 
 @dataclass(frozen=True)
@@ -207,9 +226,11 @@ class Config:
 
 
 @cache
-def _model(cls: type) -> type[BaseModel]:
+def _model(cls: type) -> Any:
     """A strict pydantic model of a settings dataclass: its fields, their types and constraints."""
-    hints = typing.get_type_hints(cls, include_extras=True)
+    from pydantic import ConfigDict, create_model
+
+    hints = typing.get_type_hints(cls, localns=_constrained(), include_extras=True)
     spec: dict[str, Any] = {f.name: (hints[f.name], ... if f.default is MISSING else f.default)
                             for f in fields(cls) if f.name != "prices"}
     return create_model(cls.__name__, __config__=ConfigDict(strict=True, extra="forbid"), **spec)
@@ -255,6 +276,8 @@ def _section(cls: type, data: Any, where: str, table: str) -> Any:
     if not isinstance(data, dict):
         raise WorkspaceError(f"{where}: {table} must be a table of settings, not {_toml_value(data)}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    from pydantic import ValidationError
+
     model = _model(cls)
     try:
         checked = model.model_validate(values)

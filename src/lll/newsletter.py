@@ -8,16 +8,19 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
-from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
 from lll.store.db import RemovedSource, SourceHealth
 from lll.records import SOURCE_KINDS, Source
 from lll.urls import is_http_url
 from lll.workspace import Workspace
+
+if TYPE_CHECKING:  # the fetch machinery (httpx, trafilatura...) is imported by the commands that fetch
+    from lll.fetch.run import FetchReport, SourceOutcome
 
 
 class Newsletter:
@@ -106,6 +109,8 @@ class Newsletter:
     def fetch(self, *, policy: str | None = None, resolver: Resolver = system_resolver,
               progress: Callable[[SourceOutcome], None] | None = None) -> FetchReport:
         """Fetch every source once and store what is new or changed."""
+        from lll.fetch.run import FetchRun
+
         sources = self.store.sources()
         run = FetchRun(self.store, self.config.fetch, policy=self.fetch_policy(policy), resolver=resolver,
                        progress=progress)
