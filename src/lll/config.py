@@ -309,7 +309,7 @@ def _models(data: Any, where: str) -> ModelSettings:
             raise WorkspaceError(f"{where}: [models.prices] {name!r}: give input and output in USD per "
                                  f"million tokens (and optionally cached_input)")
         prices.append((name, _section(ModelPrice, price, where, f"[models.prices] {name!r}:")))
-    settings = _section(ModelSettings, rest, where, "[models]")
+    settings: ModelSettings = _section(ModelSettings, rest, where, "[models]")
     return replace(settings, prices=tuple(prices))
 
 

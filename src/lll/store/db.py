@@ -95,8 +95,9 @@ class Store:
         """Add a source, or update the given fields of an existing one. Returns (source, created)."""
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).first()
-            revived = row is not None and row.last_status == REMOVED
-            if revived:  # removed, then added again: a source again, fetched from scratch
+            revived = False
+            if row is not None and row.last_status == REMOVED:  # removed, then added again: fetched afresh
+                revived = True
                 conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(
                     last_status="never", added_at=iso(now()), consecutive_failures=0))
             if row is None:
