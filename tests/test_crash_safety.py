@@ -95,5 +95,5 @@ def test_two_runs_at_once_the_second_exits_busy_and_nothing_is_corrupted(harness
     [trial] = crash.lock_trials(harness, 1, random.Random(1))
     assert trial.mode == "staggered"
     assert trial.codes == (0, 75), (trial.codes, trial.second_message)
-    assert "the workspace is busy (lll run (pid" in trial.second_message
+    assert "the workspace is busy (lll run, pid" in trial.second_message
     assert trial.problems == []

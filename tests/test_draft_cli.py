@@ -494,7 +494,7 @@ def test_lll_draft_honours_lll_now_and_prints_a_summary(feeds: DraftFeeds, tmp_p
     out = result.stdout.splitlines()
     assert out[0] == f"Wrote {root / 'issues' / '2026-04-10.md'}"
     assert out[1] == f"Wrote {root / 'issues' / '2026-04-10.json'}"
-    assert re.fullmatch(r"2026-04-10: 4 items, \d+ story units, \d+ stories considered, \d+ told, \d+ clocks, "
+    assert re.fullmatch(r"2026-04-10: 4 items, \d+ story units, \d+ stories considered, \d+ told, 1 clock, "
                         r"0 due; verified; cost \$0\.00 \(offline writer\)", out[2]), out[2]
     (issue,) = rows(root / "lll.db", "SELECT date, title, verified, window_start, window_end FROM issues")
     assert tuple(issue) == ("2026-04-10", "Large Language Letters 04/10/2026", 1, "2026-04-03T20:00:00Z",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shared_data
 
 import lll
 from lll.stories import embed
@@ -35,8 +36,7 @@ from lll.stories.embed import (
     tfidf_vectors,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-TWEETS = DATA / "clustering/reportedly-wikicep-2015/reportedly/threads_tweets.json"
+TWEETS = ("clustering", "reportedly-wikicep-2015", "reportedly", "threads_tweets.json")
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 QUAKE = [
@@ -299,10 +299,9 @@ def test_link_followups_only_looks_at_earlier_days() -> None:
 # ------------------------------------------------------------------ real data
 
 
-@pytest.mark.skipif(not TWEETS.exists(), reason="shared/data is not beside the repository")
 def test_reportedly_first_200_tweets(minilm: MiniLMEmbedder) -> None:
     """Regression floor on real live-tweet threads (these tweets were part of the tuning half)."""
-    rows = sorted(json.loads(TWEETS.read_text()), key=lambda r: (r["published"], int(r["id"])))[:200]
+    rows = sorted(json.loads(shared_data(*TWEETS).read_text()), key=lambda r: (r["published"], int(r["id"])))[:200]
     docs = [Doc(str(r["id"]), r["content"], datetime.fromisoformat(r["published"]).replace(tzinfo=UTC))
             for r in rows]
     gold = [r["event_id"] for r in rows]

@@ -182,3 +182,60 @@ def test_real_opml_files_import_and_round_trip(workspace: Path, tmp_path: Path, 
     run_cli("init", workspace=other)
     run_cli("sources", "import", str(exported), workspace=other)
     assert {(r["url"], r["name"]) for r in query(other / "lll.db", "SELECT url, name FROM sources")} == imported
+
+
+# -- what a user notices (issue 11, item 14) ---------------------------------------------------------
+
+
+def test_an_unclosed_opml_imports_what_it_can_and_says_so(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cut.opml"
+    path.write_text('<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+                    '<outline text="A" xmlUrl="https://a.example/feed.xml"/>'
+                    '<outline text="B" xmlUrl="https://b.example/feed.xml"/><outline text="C" xmlU', encoding="utf-8")
+    result = run_cli("sources", "import", str(path))
+    assert "2 added" in result.stdout
+    assert f"{path} ends before </opml> (cut short?)" in result.stderr
+
+
+def test_a_billion_laughs_opml_is_refused_saying_why(workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "laughs.opml"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+                    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><opml version="2.0"><body>'
+                    '<outline text="&c;" xmlUrl="https://a.example/feed.xml"/></body></opml>', encoding="utf-8")
+    result = run_cli("sources", "import", str(path), ok=None)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {path}: refused: it declares XML entities") and "no feeds found" not in line
+    assert scalar(workspace / "lll.db", "SELECT count(*) FROM sources") == 0
+
+
+def test_a_large_opml_is_imported_in_one_transaction(workspace: Path, tmp_path: Path) -> None:
+    """10,000 outlines took 14 s as 10,000 transactions (bench/sources.py times it)."""
+    import sqlalchemy as sa
+
+    from lll.newsletter import Newsletter
+
+    path = tmp_path / "big.opml"
+    outlines = "".join(f'<outline text="Feed {i}" xmlUrl="https://h{i % 7}.example/{i}.xml"/>' for i in range(1200))
+    path.write_text(f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}'
+                    '<outline text="Again" xmlUrl="https://h0.example/0.xml"/></body></opml>', encoding="utf-8")
+    with Newsletter.open(workspace) as letter:
+        begins: list[object] = []
+        sa.event.listen(letter.store.engine, "begin", lambda conn: begins.append(conn))
+        added, updated, skipped = letter.import_opml(path)
+        assert (added, updated) == (1200, 0) and skipped == ["Again: listed twice"]
+        assert len(begins) == 1
+        assert letter.import_opml(path)[:2] == (0, 1200) and len(begins) == 2
+    assert scalar(workspace / "lll.db", "SELECT count(*) FROM sources") == 1200
+    assert scalar(workspace / "lll.db", "SELECT name FROM sources WHERE url = 'https://h3.example/10.xml'") == "Feed 10"
+
+
+def test_sources_list_is_plain_aligned_columns(workspace: Path) -> None:
+    run_cli("sources", "add", "https://a.example/feed.xml", "--name", "A" * 60)
+    run_cli("sources", "add", "https://b.example/feed.xml", "--name", "Bee")
+    lines = run_cli("sources", "list").stdout.splitlines()
+    assert lines[0].split() == ["id", "name", "kind", "weight", "items", "last", "fetch", "status", "fails", "error"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].split()[1] == "A" * 39 + "…" and lines[3].split()[1] == "Bee"
+    assert lines[2].index("auto") == lines[3].index("auto") == lines[0].index("kind")
+    assert lines[-1] == "2 sources"

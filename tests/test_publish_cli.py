@@ -87,3 +87,27 @@ def test_lll_run_publishes_to_the_targets_lll_toml_names(tmp_path_factory: pytes
     assert (ws / "archive" / f"{DAY}.html").exists()
     [row] = query(ws / "lll.db", "SELECT target, state FROM publications")
     assert (row["target"], row["state"]) == ("archive", "published")
+
+
+def test_a_dry_run_needs_no_key_and_shows_what_it_would_send(ws: Path, forem: FakeForem) -> None:
+    dry = run_cli("publish", DAY, "--to", "devto", "--dry-run", workspace=ws,
+                  env={"LLL_DEVTO_API_KEY": "", "LLL_DEVTO_BASE_URL": f"{forem.base}/api"})
+    assert dry.stdout.startswith("dry run: devto 2026-04-10: would create [planned]")
+    md = (ws / "issues" / f"{DAY}.md").read_text(encoding="utf-8")
+    title = next(line for line in md.splitlines() if line.startswith("title:")).split(":", 1)[1].strip().strip('"')
+    assert f"title: {title}" in dry.stdout and "tags: " in dry.stdout
+    assert " bytes of Markdown" in dry.stdout and f"target: devto at {forem.base}/api" in dry.stdout
+    assert "to send: devto: set LLL_DEVTO_API_KEY" in dry.stdout
+    assert forem.calls == [] and query(ws / "lll.db", "SELECT * FROM publications") == []
+
+
+def test_a_dry_run_after_a_refused_publish_does_not_report_failed_as_its_state(ws: Path, forem: FakeForem) -> None:
+    bad = run_cli("publish", DAY, "--to", "devto", workspace=ws, ok=False, env=env(forem, key="wrong-key-0000"))
+    assert bad.exit_code == 1
+    [row] = query(ws / "lll.db", "SELECT state FROM publications")
+    assert row["state"] == "failed"
+    dry = run_cli("publish", DAY, "--to", "devto", "--dry-run", "--json", workspace=ws, env=env(forem))
+    receipt = json.loads(dry.stdout)
+    assert receipt["dry_run"] is True and receipt["state"] == "planned" and receipt["ledger_state"] == "failed"
+    assert any("an earlier attempt left the ledger 'failed'" in line for line in receipt["details"])
+    assert "wrong-key-0000" not in dry.output

@@ -9,16 +9,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lll import __version__
 from lll.errors import LLLError
-from lll.fetch.run import FetchReport, SourceOutcome
-from lll.newsletter import Newsletter
 from lll.storage import check_database, set_aside, storage_error
 from lll.workspace import Workspace, resolve_root
+
+if TYPE_CHECKING:  # each command imports what it needs: `lll --help` needs none of it
+    from lll.fetch.run import FetchReport, SourceOutcome
+    from lll.newsletter import Newsletter
 
 
 def _debug() -> bool:
@@ -69,8 +71,16 @@ def _root(ctx: click.Context) -> Path:
     return resolve_root(ctx.obj.get("workspace"))
 
 
+def _say_waiting(message: str) -> None:
+    """On a terminal, say why a command is not moving yet (another one holds the workspace)."""
+    if sys.stderr.isatty():
+        click.echo(f"{message[:1].upper()}{message[1:]} …", err=True)
+
+
 @contextmanager
 def _open(ctx: click.Context) -> Iterator[Newsletter]:
+    from lll.newsletter import Newsletter
+
     with Newsletter.open(_root(ctx)) as letter:
         yield letter
 
@@ -82,6 +92,9 @@ def _open(ctx: click.Context) -> Iterator[Newsletter]:
 @click.pass_context
 def init(ctx: click.Context, name: str, force: bool) -> None:
     """Create the workspace (idempotent)."""
+    from lll.newsletter import Newsletter
+    from lll.workspace import Workspace
+
     root = _root(ctx)
     existed = (root / "lll.toml").exists()
     ws = Workspace.init(root, name)
@@ -149,11 +162,13 @@ def sources_export(ctx: click.Context, output: Path | None) -> None:
 @click.argument("url")
 @click.pass_context
 def sources_remove(ctx: click.Context, url: str) -> None:
-    """Remove a source and its items."""
+    """Remove a source and its items (those that earlier issues cite stay, so those issues still verify)."""
     with _open(ctx) as letter:
-        if not letter.remove_source(url):
+        removed = letter.remove_source(url)
+        if removed is None:
             raise LLLError(f"no source with URL {url}; see `lll sources list`")
-    click.echo(f"Removed {url}")
+    kept = f"; kept {removed.items_kept} that earlier issues cite" if removed.items_kept else ""
+    click.echo(f"Removed {removed.name} <{url}>: {removed.items_removed} items deleted{kept}")
 
 
 @sources.command("list")
@@ -171,19 +186,28 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
             "last_http_status": h.last_http_status, "last_error": h.last_error,
             "consecutive_failures": h.consecutive_failures} for h in rows], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_lines=False)
-    for col in ("id", "name", "kind", "weight", "items", "last fetch", "status", "fails", "error"):
-        table.add_column(col, overflow="fold")
+    table = [["id", "name", "kind", "weight", "items", "last fetch", "status", "fails", "error"]]
     for h in rows:
         kind = h.source.kind if h.source.kind != "auto" else (h.detected_kind or "auto")
-        table.add_row(str(h.source.id), h.source.name, kind, f"{h.source.weight:g}", str(h.items),
+        table.append([str(h.source.id), h.source.name, kind, f"{h.source.weight:g}", str(h.items),
                       h.last_fetch_at or "never", h.last_status, str(h.consecutive_failures),
-                      (h.last_error or "")[:120])
-    Console(width=max(100, Console().width)).print(table)
+                      " ".join((h.last_error or "").split())])
+    click.echo("\n".join(_columns(table, caps=(8, 40, 10, 6, 7, 20, 12, 5, 60))))
     click.echo(f"{len(rows)} sources")
+
+
+def _columns(table: list[list[str]], caps: tuple[int, ...]) -> list[str]:
+    """Plain aligned columns (the first row is the header), each cut to its cap with "…". Plain text
+    on purpose: a rich table of 10,000 sources took 20 s to lay out, this takes a fraction of one."""
+    widths = [min(cap, max(len(row[n]) for row in table)) for n, cap in enumerate(caps)]
+
+    def cell(text: str, width: int) -> str:
+        return (text if len(text) <= width else text[:width - 1] + "…").ljust(width)
+
+    lines = ["  ".join(cell(text, width) for text, width in zip(row, widths, strict=True)).rstrip()
+             for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
 
 
 # -- fetch -----------------------------------------------------------------------------------------
@@ -218,13 +242,28 @@ def _print_report(report: FetchReport) -> None:
 @click.pass_context
 def fetch(ctx: click.Context) -> None:
     """Fetch every source once, politely and concurrently; safe to rerun."""
-    with _open(ctx) as letter, letter.lock("fetch"):
+    with _open(ctx) as letter, letter.lock("fetch", on_wait=_say_waiting):
         with _progress(len(letter.store.sources())) as progress:
             report = letter.fetch(progress=progress)
     _print_report(report)
 
 
 # -- draft, verify, clocks ------------------------------------------------------------------------
+
+
+def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """--date is checked before any work (a fetch of every source, say), as cli.md asks."""
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise LLLError(f"--date {value!r}: use YYYY-MM-DD") from None
+    if len(value) != 10:
+        raise LLLError(f"--date {value!r}: use YYYY-MM-DD")
+    return value
 
 
 def _today() -> str:
@@ -234,7 +273,8 @@ def _today() -> str:
 
 
 @cli.command()
-@click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.option("--date", "day", default=None, callback=_check_date,
+              help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
 @click.option("--model", default="", help="Write with this model (both tiers), e.g. gpt-4o-mini; see `llm models`.")
 @click.option("--cheap", default="", help="Model for the fact cards (one cached call per story).")
 @click.option("--strong", default="", help="Model that composes the issue from the plan and the cards.")
@@ -253,13 +293,15 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
     from lll.llm.setup import ModelChoice
 
     choice = ModelChoice(model=model, cheap=cheap, strong=strong, budget_usd=budget_usd, offline=offline)
-    with _open(ctx) as letter, letter.lock("draft"):
+    with _open(ctx) as letter, letter.lock("draft", on_wait=_say_waiting):
         result = Drafter(letter, models=choice).draft(day or _today(), force=force)
     if result.backup is not None:
         click.echo(f"Kept the hand-edited version as {result.backup}")
     click.echo(f"Wrote {result.markdown_path}")
     click.echo(f"Wrote {result.json_path}")
     click.echo(result.summary_line())
+    if result.hint:
+        click.echo(f"Note: {result.hint}", err=True)
     for sentence in result.draft.dropped:
         click.echo(f"  dropped (unsupported): {sentence[:140]}", err=True)
     for note in result.run.notes if result.run else ():
@@ -267,7 +309,8 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
 
 
 @cli.command()
-@click.option("--date", "day", default=None, help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.option("--date", "day", default=None, callback=_check_date,
+              help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
 @click.pass_context
 def run(ctx: click.Context, day: str | None) -> None:
     """The daily job: fetch, then draft, then publish. Safe to run twice for a date (the draft is
@@ -279,7 +322,10 @@ def run(ctx: click.Context, day: str | None) -> None:
         _print_report(report)
         result = Drafter(letter).draft(day or _today())
         click.echo(f"Wrote {result.markdown_path}")
+        click.echo(f"Wrote {result.json_path}")
         click.echo(result.summary_line())
+        if result.hint:
+            click.echo(f"Note: {result.hint}", err=True)
         outcomes = _publish_configured(letter, result.day)
     if not all([_show_outcome(outcome) for outcome in outcomes]):
         ctx.exit(1)
@@ -322,7 +368,7 @@ def clocks(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(f"{r.due}  {r.status:<9} {r.source}: {r.sentence[:110]}  (opened {r.opened_in}; “{r.phrase}”)")
-    click.echo(f"{len(rows)} clocks")
+    click.echo(f"{len(rows)} clock{'' if len(rows) == 1 else 's'}")
 
 
 # -- publish ---------------------------------------------------------------------------------------
@@ -364,13 +410,15 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
     """Publish the verified issue of DATE to TARGET, as a draft; rerunning never duplicates."""
     from lll.publish import Publishing
 
-    with _open(ctx) as letter, letter.lock("publish"):
+    with _open(ctx) as letter, letter.lock("publish", on_wait=_say_waiting):
         receipt = Publishing(letter).publish(day, target, dry_run=dry_run, public=public)
     if as_json:
         click.echo(json.dumps({"target": receipt.target, "date": receipt.date, "action": receipt.action,
                                "state": receipt.state, "remote_id": receipt.remote_id, "url": receipt.url,
                                "content_hash": receipt.content_hash, "message": receipt.message,
-                               "dry_run": receipt.dry_run, "details": list(receipt.details)}, indent=2))
+                               "dry_run": receipt.dry_run, "details": list(receipt.details),
+                               **({"ledger_state": receipt.detail.get("ledger_state")} if receipt.dry_run else {})},
+                              indent=2))
     else:
         _print_receipt(receipt)
     if not receipt.ok:
@@ -383,7 +431,8 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--date", "day", default=None, help="Print the address of this issue's page (YYYY-MM-DD).")
+@click.option("--date", "day", default=None, callback=_check_date,
+              help="Print the address of this issue's page (YYYY-MM-DD).")
 @click.option("--to", "targets", multiple=True, metavar="TARGET",
               help="Where Approve publishes (repeatable; default: [publish] targets in lll.toml).")
 @click.pass_context
@@ -423,7 +472,7 @@ def demo(ctx: click.Context, demo_workspace: Path | None) -> None:
         click.echo(f"{day.day}: fetch: {day.fetch.summary_line()}")
         for outcome in day.fetch.failed:
             click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
-        click.echo(f"{day.day}: draft: {day.draft.summary_line()}")
+        click.echo(f"{day.day}: draft: {day.draft.summary_line(with_day=False)}")
         click.echo(f"  {day.draft.markdown_path}")
 
     click.echo(f"Demo workspace: {root}")

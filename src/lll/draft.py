@@ -36,8 +36,8 @@ from lll.records import Link
 from lll.store.records import IssueRow, Records
 from lll.verify.claims import links, strip_links
 from lll.verify.evidence import StoreResolver
-from lll.verify.verifier import VerifyReport, verify_markdown
-from lll.write.model import Draft, Paragraph, Section
+from lll.verify.verifier import VerifyReport, looks_like_issue, verify_markdown
+from lll.write.model import Draft, Paragraph, Section, Sentence
 from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, empty_lede, fallback_heading, safe_lede, section_of,
                                with_short_note)
 from lll.write.plan import ClockFinding, Plan, plan_issue
@@ -46,6 +46,8 @@ from lll.write.llm_writer import LLMWriter, WriterRun
 from lll.write.provenance import issue_json, written_story_ids
 
 MAX_REPAIR_ROUNDS = 4
+FIRST_EMPTY = "The sources have no items in this first issue's window."  # no name but "The" to verify
+FIRST_EMPTY_NOTE = "A short issue: nothing from the sources falls in its window."
 WRITTEN_HASHES_KEPT = 20  # versions of a DATE.md that LLL remembers having written
 
 
@@ -61,16 +63,24 @@ class DraftResult:
     seconds: dict[str, float]
     run: WriterRun | None = None  # what the LLM writer did and cost; None for the offline writer
     backup: Path | None = None  # the hand-edited DATE.md kept aside by ``draft(force=True)``
+    hint: str = ""  # what to do when the issue came out empty (no items in its window)
 
-    def summary_line(self) -> str:
+    def summary_line(self, with_day: bool = True) -> str:
         told = len(self.plan.told)
         considered = self.counts.get("new", 0) + self.counts.get("update", 0) + self.counts.get("repeat", 0)
         verdict = "verified" if self.report.ok else f"{len(self.report.failures)} unsupported claim(s)"
         dropped = f", {len(self.draft.dropped)} sentence(s) dropped" if self.draft.dropped else ""
         cost = "cost $0.00 (offline writer)" if self.run is None else f"{self.run.cost_line()}; {self.run.writer_line()}"
-        return (f"{self.day}: {self.counts.get('items', 0)} items, {self.counts.get('units', 0)} story units, "
-                f"{considered} stories considered, {told} told, {len(self.plan.clocks)} clocks, "
-                f"{len(self.plan.due)} due; {verdict}{dropped}; {cost}")
+        day = f"{self.day}: " if with_day else ""
+        return (f"{day}{plural(self.counts.get('items', 0), 'item')}, "
+                f"{plural(self.counts.get('units', 0), 'story unit')}, "
+                f"{plural(considered, 'story', 'stories')} considered, {told} told, "
+                f"{plural(len(self.plan.clocks), 'clock')}, {len(self.plan.due)} due; {verdict}{dropped}; {cost}")
+
+
+def plural(n: int, one: str, many: str = "") -> str:
+    """``1 clock``, ``2 clocks``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def end_of_day(day: str) -> datetime:
@@ -161,6 +171,12 @@ class Drafter:
             markdown = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise LLLError(f"{path}: cannot read ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise LLLError(f"{path}: not UTF-8 text, so not an LLL issue; `lll verify` checks an "
+                           f"issues/DATE.md that `lll draft` wrote (edited or not)") from exc
+        if not looks_like_issue(markdown):
+            raise LLLError(f"{path}: not an LLL issue (no front matter with a title and no “Automated draft "
+                           f"from LLL” line); `lll verify` checks an issues/DATE.md that `lll draft` wrote")
         return self.verify_text(markdown)
 
     def verify_text(self, markdown: str) -> VerifyReport:
@@ -204,7 +220,9 @@ class Drafter:
         previous = self.records.previous_issue(day)
         lookback = timedelta(days=self.letter.config.draft.lookback_days)
         window_start = parse_instant(previous.window_end) if previous else window_end - lookback
-        rows = self.letter.store.items_since(window_start, window_end)
+        # The window is what LLL first saw since the previous issue; the first issue has none, and
+        # everything is new to it, so it takes only what the feeds date within the lookback.
+        rows = self.letter.store.items_since(window_start, window_end, published_since=previous is None)
         items = [_item_view(r) for r in rows]
         ledger = self.records.ledger(day)
         timings["load"] = time.perf_counter() - t0
@@ -223,6 +241,12 @@ class Drafter:
             draft = writer.write(plan)
         else:
             draft, run = llm_writer.write(plan)
+        hint = ""
+        if not items:
+            hint = self.empty_window_hint(day, window_start, window_end)
+            if previous is None:  # "since the last issue" would not be true
+                draft = replace(draft, lede=Paragraph((Sentence(FIRST_EMPTY, role="attribution"),), kind="note"),
+                                note=FIRST_EMPTY_NOTE if draft.note else "")
         timings["write"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         draft, report = self._verify_and_repair(draft)
@@ -232,9 +256,20 @@ class Drafter:
         if not report.ok:
             raise VerificationError(f"the draft for {day} still fails verification after repair: "
                            + "; ".join(report.lines()[:5]))
-        return self._save(day, draft, plan, report, day_stories.stories, day_stories.counts,
-                          (iso(window_start), iso(window_end)), timings, day_stories.embedder, run,
-                          backup=edited is not None)
+        result = self._save(day, draft, plan, report, day_stories.stories, day_stories.counts,
+                            (iso(window_start), iso(window_end)), timings, day_stories.embedder, run,
+                            backup=edited is not None)
+        return replace(result, hint=hint)
+
+    def empty_window_hint(self, day: str, start: datetime, end: datetime) -> str:
+        """What is true when no item falls in an issue's window, and what to do about it."""
+        fetched = self.letter.store.last_fetch_at()
+        when = f"the last fetch was at {fetched}" if fetched else "nothing has been fetched yet (`lll fetch`)"
+        text = f"no items in the window {iso(start)} → {iso(end)} ({when})"
+        if fetched and parse_instant(fetched) > end:
+            text += (f"; items are windowed by when LLL first saw them, so to draft a past date, fetch and draft "
+                     f"with LLL_NOW set to that day (LLL_NOW={day}T23:59:00Z lll fetch, then again for lll draft)")
+        return text
 
     def offline_writer(self) -> OfflineWriter:
         return OfflineWriter(self.letter.config.newsletter.name, self.letter.config.newsletter.tags, self.issue_url,

@@ -8,16 +8,19 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
-from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
-from lll.store.db import SourceHealth
+from lll.store.db import RemovedSource, SourceHealth
 from lll.records import SOURCE_KINDS, Source
 from lll.urls import is_http_url
 from lll.workspace import Workspace
+
+if TYPE_CHECKING:  # the fetch machinery (httpx, trafilatura...) is imported by the commands that fetch
+    from lll.fetch.run import FetchReport, SourceOutcome
 
 
 class Newsletter:
@@ -47,6 +50,12 @@ class Newsletter:
 
     def _add(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
              fulltext: str = "", site_url: str = "") -> tuple[Source, bool]:
+        self._check(url, weight=weight, kind=kind, fulltext=fulltext)
+        return self.store.add_source(url, name=name, weight=weight, kind=kind, fulltext=fulltext,
+                                     site_url=site_url)
+
+    @staticmethod
+    def _check(url: str, *, weight: float | None = None, kind: str = "", fulltext: str = "") -> None:
         if not is_http_url(url):
             raise SourceError(f"{url!r} is not an http(s) URL: give the feed's full address")
         if kind and kind not in SOURCE_KINDS + ("auto",):
@@ -55,8 +64,6 @@ class Newsletter:
             raise SourceError(f"fulltext {fulltext!r}: use auto, always or never")
         if weight is not None and not 0 <= weight <= 100:
             raise SourceError(f"weight {weight} is outside 0..100")
-        return self.store.add_source(url, name=name, weight=weight, kind=kind, fulltext=fulltext,
-                                     site_url=site_url)
 
     def add_source(self, url: str, *, name: str = "", weight: float | None = None, kind: str = "",
                    fulltext: str = "") -> tuple[Source, bool]:
@@ -67,23 +74,24 @@ class Newsletter:
         found, skipped = read_opml_file(path)
         if not found and not skipped:
             raise SourceError(f"{path}: no feeds found (no <outline xmlUrl=...>)")
-        added = updated = 0
+        specs = []
         for outline in found:
             try:
-                _, created = self._add(outline.url, name=outline.name, weight=outline.weight,
-                                       kind=outline.kind, site_url=outline.site_url)
+                self._check(outline.url, weight=outline.weight, kind=outline.kind)
             except SourceError as exc:
                 skipped.append(str(exc))
                 continue
-            added, updated = added + created, updated + (not created)
-        return added, updated, skipped
+            specs.append({"url": outline.url, "name": outline.name, "weight": outline.weight, "kind": outline.kind,
+                          "site_url": outline.site_url})
+        created = self.store.add_sources(specs)  # one transaction: all of the file's sources, or none
+        return sum(created), len(created) - sum(created), skipped
 
     def export_opml(self) -> str:
         health = self.store.health()
         return write_opml([h.source for h in health], f"{self.config.newsletter.name} sources",
                           {h.source.id: h.site_url for h in health})
 
-    def remove_source(self, url: str) -> bool:
+    def remove_source(self, url: str) -> RemovedSource | None:
         return self.store.remove_source(url)
 
     def health(self) -> list[SourceHealth]:
@@ -101,6 +109,8 @@ class Newsletter:
     def fetch(self, *, policy: str | None = None, resolver: Resolver = system_resolver,
               progress: Callable[[SourceOutcome], None] | None = None) -> FetchReport:
         """Fetch every source once and store what is new or changed."""
+        from lll.fetch.run import FetchRun
+
         sources = self.store.sources()
         run = FetchRun(self.store, self.config.fetch, policy=self.fetch_policy(policy), resolver=resolver,
                        progress=progress)
@@ -109,20 +119,25 @@ class Newsletter:
     # -- locking ---------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, what: str, wait: bool = True) -> Iterator[None]:
-        """One writer job at a time per workspace: a second waits, or (``wait=False``) raises
-        ``WorkspaceBusyError`` (exit status 75) naming the holder."""
+    def lock(self, what: str, wait: bool = True,
+             on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """One writer job at a time per workspace: a second waits (telling ``on_wait`` who holds
+        it), or (``wait=False``) raises ``WorkspaceBusyError`` (exit status 75) naming the holder."""
         path = self.workspace.root / ".lll.lock"
         with open(path, "a+") as handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 handle.seek(0)
                 holder = handle.read().strip() or "another lll command"
-                raise WorkspaceBusyError(f"the workspace is busy ({holder}); try again when it finishes") from exc
+                if not wait:
+                    raise WorkspaceBusyError(f"the workspace is busy ({holder}); try again when it finishes") from exc
+                if on_wait is not None:
+                    on_wait(f"waiting for the workspace (held by {holder})")
+                fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             handle.truncate()
-            handle.write(f"lll {what} (pid {os.getpid()})")
+            handle.write(f"lll {what}, pid {os.getpid()}")
             handle.flush()
             try:
                 yield

@@ -11,13 +11,14 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from lll.errors import LLLError, PublishError, PublishSettingsError, VerificationError
 from lll.newsletter import Newsletter
 from lll.publish.ledger import Entry, Ledger
 from lll.publish.model import PublishableIssue, Receipt, load_issue
 from lll.publish.registry import PublishContext, Registry, load_registry
-from lll.publish.settings import Secrets
+from lll.publish.settings import HTTP_TARGETS, Secrets
 
 log = logging.getLogger("lll.publish")
 
@@ -54,6 +55,8 @@ class Publishing:
         return issue
 
     def publish(self, day: str, target: str, *, dry_run: bool = False, public: bool = False) -> Receipt:
+        if dry_run:
+            return self.dry_run(day, target, public=public)
         factory = self.registry.factory(target)
         secrets = Secrets()
         slot = self.ledger.slot(target, day, secrets.redact)
@@ -79,6 +82,50 @@ class Publishing:
         log.info("%s", secrets.redact(receipt.summary_line()))
         return receipt
 
+    def dry_run(self, day: str, target: str, *, public: bool = False) -> Receipt:
+        """What a publish would send and where, from the draft and the ledger: no key is needed
+        (a missing one is named as what sending would need), nothing is sent or recorded. The
+        state is the ledger's only when the target already holds this content; an earlier failed
+        attempt is reported as such, not as the state of this run."""
+        factory = self.registry.factory(target)
+        secrets = Secrets()
+        slot = self.ledger.slot(target, day, secrets.redact)
+        context = PublishContext(target=target, config=self.letter.config, workspace=self.letter.workspace.root,
+                                 slot=slot, env=self.env, public=public, secrets=secrets, sleep=self.sleep)
+        needs = ""
+        try:
+            publisher = factory(context)
+        except PublishSettingsError as exc:
+            publisher, needs = None, str(_scrubbed(exc, secrets))
+        except PublishError as exc:
+            raise _scrubbed(exc, secrets) from None
+        issue = self.issue(day)
+        entry = slot.entry()
+        if publisher is not None:
+            receipt = publisher.publish(issue, dry_run=True)
+        elif entry and entry.done and entry.content_hash == issue.content_hash:
+            receipt = Receipt(target, day, "unchanged", entry.state, entry.remote_id or "", entry.url or "",
+                              issue.content_hash, message="the target already holds this content; nothing to send")
+        else:
+            known = entry.remote_id or "" if entry else ""
+            visibility = "public" if public else "draft"
+            action, note = (("would update", f"would update {known} ({visibility})") if known
+                            else ("would create", f"would look the target up, then create a {visibility}"))
+            receipt = Receipt(target, day, action, "new", known, entry.url or "" if entry else "",
+                              issue.content_hash, message=note)
+        state = receipt.state if receipt.action == "unchanged" else "planned"
+        details = [f"title: {issue.title}", f"tags: {', '.join(issue.tags)}",
+                   f"size: {len(issue.body_markdown.encode()):,} bytes of Markdown, {len(issue.html.encode()):,} "
+                   f"of HTML", f"target: {_where(target, self.env)}"]
+        if entry and not entry.done:
+            details.append(f"an earlier attempt left the ledger {entry.state!r}"
+                           + (f" ({secrets.redact(entry.error)})" if entry.error else "")
+                           + "; a real publish looks the target up first")
+        if needs:
+            details.append(f"to send: {needs}")
+        return replace(receipt, state=state, dry_run=True, details=(*receipt.details, *details),
+                       detail={**receipt.detail, "ledger_state": entry.state if entry else None})
+
     def publish_all(self, day: str, targets: list[str] | tuple[str, ...]) -> list[Receipt | LLLError]:
         """Each target in turn; one target's failure does not stop the others."""
         results: list[Receipt | LLLError] = []
@@ -91,6 +138,14 @@ class Publishing:
 
     def entries(self, day: str | None = None) -> list[Entry]:
         return self.ledger.entries(day)
+
+
+def _where(target: str, env: Mapping[str, str]) -> str:
+    """Where a target's requests would go (its API address), as far as the settings say."""
+    if target in HTTP_TARGETS:
+        _key, url_var, default_url, _how = HTTP_TARGETS[target]
+        return f"{target} at {env.get(url_var, '').strip() or default_url or f'(set {url_var})'}"
+    return target
 
 
 def _scrubbed(exc: PublishError, secrets: Secrets) -> PublishError:

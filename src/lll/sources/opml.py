@@ -3,6 +3,7 @@ display name, the name used in prose; LLL adds ``weight`` and ``lllKind``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,10 @@ from lll.urls import is_http_url
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                           recover=True)
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_ENTITY = re.compile(rb"<!ENTITY", re.I)
+_CLOSED = re.compile(rb"</(?:\w+:)?opml\s*>\s*$", re.I)
+_BARE_AMPERSAND = re.compile(r"EntityRef")
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,29 @@ def _weight(value: str | None, where: str) -> float | None:
 
 
 def read_opml(data: bytes, where: str = "OPML") -> tuple[list[OutlineSource], list[str]]:
-    """Sources of an OPML document, and a note for every outline that was skipped."""
+    """Sources of an OPML document, and a note for every outline that was skipped (and for a
+    document that is not well-formed: what could be read is imported, and the note says so)."""
+    if _ENTITY.search(data):
+        raise SourceError(f"{where}: refused: it declares XML entities (<!ENTITY>), which LLL never expands "
+                          f"(that is how billion-laughs and external-entity files attack a reader); export the "
+                          f"OPML again")
+    skipped: list[str] = []
     try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{where}: not valid XML ({exc}); export the OPML again") from exc
+        root = etree.fromstring(data, _STRICT)
+    except etree.XMLSyntaxError as strict:
+        try:
+            root = etree.fromstring(data, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise SourceError(f"{where}: not valid XML ({exc}); export the OPML again") from exc
+        if not _CLOSED.search(data):
+            skipped.append(f"{where} ends before </opml> (cut short?): imported the feeds before the cut; "
+                           f"check that every feed is there, or export the OPML again")
+        elif not _BARE_AMPERSAND.search(str(strict)):  # a bare "&" in a title loses nothing: stay quiet
+            skipped.append(f"{where} is not well-formed XML ({strict}): imported what could be read; check "
+                           f"that every feed is there, or export the OPML again")
     if root is None or etree.QName(root).localname.lower() != "opml":
         raise SourceError(f"{where}: not an OPML file (no <opml> root element)")
     found: list[OutlineSource] = []
-    skipped: list[str] = []
     seen: set[str] = set()
     for outline in root.iter("{*}outline", "outline"):
         attrs = {k.lower(): v for k, v in outline.attrib.items()}

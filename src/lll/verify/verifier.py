@@ -70,6 +70,14 @@ def split_front_matter(markdown: str) -> ParsedIssue:
     return ParsedIssue(front, lines)
 
 
+def looks_like_issue(markdown: str) -> bool:
+    """An issue's Markdown, however edited, keeps its front matter's title or the disclosure line;
+    a text with neither is some other file."""
+    parsed = split_front_matter(markdown)
+    return "title" in parsed.front or any(line.strip().strip("*_ ") == "Automated draft from LLL"
+                                          for line in parsed.body)
+
+
 def markdown_blocks(markdown: str) -> tuple[ParsedIssue, list[tuple[str, str]]]:
     """(kind, text) blocks: ``h2``, ``h3`` or ``p``, in order."""
     parsed = split_front_matter(markdown)
