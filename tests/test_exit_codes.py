@@ -58,7 +58,7 @@ def test_a_busy_workspace_exits_75_naming_the_holder(held) -> None:  # type: ign
     done = _lll(ws, "run", "--date", "2026-05-01")
     assert time.monotonic() - started < 30  # at once: `lll run` does not wait
     assert done.returncode == EX_TEMPFAIL == 75, (done.returncode, done.stderr)
-    assert f"the workspace is busy (lll run (pid {holder.pid}))" in done.stderr
+    assert f"the workspace is busy (lll run, pid {holder.pid})" in done.stderr
     assert "try again when it finishes" in done.stderr
     assert not (ws / "issues" / "2026-05-01.md").exists()
 
