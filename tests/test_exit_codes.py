@@ -95,7 +95,8 @@ def test_an_unsupported_claim_exits_1(tmp_path: Path) -> None:
     assert _lll(ws, "init").returncode == 0
     issue = ws / "issues" / "2026-05-01.md"
     issue.parent.mkdir(exist_ok=True)
-    issue.write_text("# Letters\n\nOpenAI raised $40 billion, says [a blog](https://nowhere.example/x).\n",
-                     encoding="utf-8")
+    issue.write_text('---\ntitle: "Large Language Letters 05/01/2026"\npublished: false\ntags: ai\n---\n\n'
+                     "Automated draft from LLL\n\n"
+                     "OpenAI raised $40 billion, says [a blog](https://nowhere.example/x).\n", encoding="utf-8")
     done = _lll(ws, "verify", str(issue))
     assert done.returncode == 1, (done.returncode, done.stderr)
