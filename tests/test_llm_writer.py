@@ -11,6 +11,7 @@ workspace and writes 2026-04-10 again with models.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import sqlite3

@@ -97,7 +97,7 @@ def test_another_host_name_is_refused_even_with_the_token(ws: Path) -> None:
 def test_cross_site_posts_and_posts_without_the_csrf_field_are_refused(client: TestClient, ws: Path,
                                                                       forem: FakeForem) -> None:
     before = issue_text(ws)
-    edited = before.replace("Mythos Preview is the most capable model we have built for security work. ", "")
+    edited = before.replace("It also reaches 93.9% on SWE-bench Verified and 82.0% on Terminal-Bench 2.0. ", "")
     assert post(client, "save", edited, Origin="http://evil.example").status_code == 403
     assert post(client, "save", edited, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert post(client, "approve", Origin="null").status_code == 403
@@ -143,7 +143,7 @@ def test_approve_is_refused_with_409_when_the_text_fails_and_nothing_is_sent(cli
 def test_save_is_atomic_keeps_the_previous_text_and_approve_publishes_once(client: TestClient, ws: Path,
                                                                            forem: FakeForem) -> None:
     before = issue_text(ws)
-    edited = before.replace("Mythos Preview is the most capable model we have built for security work. ", "")
+    edited = before.replace("It also reaches 93.9% on SWE-bench Verified and 82.0% on Terminal-Bench 2.0. ", "")
     assert edited != before
     saved = post(client, "save", edited.replace("\n", "\r\n"))  # as a browser sends a textarea
     assert saved.status_code == 303 and saved.headers["location"].startswith(f"/issues/{DAY}?saved=")
@@ -174,7 +174,7 @@ def test_no_api_key_reaches_the_page_or_the_workspace(ws: Path, forem: FakeForem
         with TestClient(app, base_url=ORIGIN, follow_redirects=False) as c:
             c.get(f"/?token={TOKEN}")
             pages.append(c.get(f"/issues/{DAY}").text)
-            edited = issue_text(ws).replace("Mythos Preview is the most capable model we have built for security work. ", "")
+            edited = issue_text(ws).replace("It also reaches 93.9% on SWE-bench Verified and 82.0% on Terminal-Bench 2.0. ", "")
             pages.append(post(c, "save", edited).text)
             answer = post(c, "approve")
             pages += [answer.text, c.get("/").text, c.get(f"/issues/{DAY}").text]
@@ -227,7 +227,7 @@ def test_a_sentence_card_shows_the_stored_span_and_its_item(client: TestClient, 
 
 
 def test_edited_sentences_say_so_and_a_missing_provenance_file_is_no_crash(client: TestClient, ws: Path) -> None:
-    text = issue_text(ws).replace("Mythos Preview is the most capable model we have built for security work.",
+    text = issue_text(ws).replace("It also reaches 93.9% on SWE-bench Verified and 82.0% on Terminal-Bench 2.0.",
                                   "Mythos Preview is, by Anthropic's account, its best security model.")
     doc = lxml.html.fromstring(post(client, "verify", text).text)
     [edited] = [s for s in sentences(doc, "edited") if "best security model" in s.text_content()]

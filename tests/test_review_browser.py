@@ -39,7 +39,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--dns-prefetch-disable"]
 FIGURE, WRONG = "it scores 83.1%", "it scores 93.1%"
-CUT = "Mythos Preview is the most capable model we have built for security work. "
+CUT = "It also reaches 93.9% on SWE-bench Verified and 82.0% on Terminal-Bench 2.0. "
 
 
 def _missing(what: str) -> None:

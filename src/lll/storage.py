@@ -15,8 +15,6 @@ import errno
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from lll.clock import now
 from lll.errors import LLLError, WorkspaceError
 
@@ -34,6 +32,8 @@ class StorageFullError(WorkspaceError):
 
 def sqlite_path(database_url: str) -> Path | None:
     """The file of a SQLite database URL (None for other databases and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url  # only when a command opens a workspace: `lll --help` needs none
+
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
