@@ -127,37 +127,80 @@ REFERS_BACK = re.compile(
 
 
 def _story_entities(story_units: Sequence[StoryUnit]) -> frozenset[str]:
-    """The specific names a story's titles and openings give."""
+    """The specific names a story's titles give: what the story is about, not what it mentions."""
     found: set[str] = set()
     for unit in story_units[:6]:
-        found |= specific(unit.title) | specific(unit.text[:300])
-    return frozenset(found)
+        found |= specific(unit.title)
+    return frozenset(n for n in found if not _organisation(n))
 
 
 def _entry_entities(entry: LedgerEntry) -> frozenset[str]:
-    return specific(entry.title) | specific(entry.text[:1500])
+    return frozenset(n for n in specific(entry.title) if not _organisation(n))
+
+
+_ORGANISATION = re.compile(r"\b(?:ai|labs?|inc|research|institute|university|foundation|news|blog)$")
+
+
+def _organisation(name: str) -> bool:
+    """"Mistral AI", "Scale AI", "Anthropic Research": a maker, in many of its stories; not one story."""
+    return bool(_ORGANISATION.search(name))
 
 
 def continues(mine: frozenset[str], entry_names: frozenset[str], df: dict[str, int], rare: int) -> str:
     """The name that makes a story the continuation of a ledger story — one both name that few
     other ledger stories do ("GPT-5.5 Instant", not "agents") — or "" when none does."""
-    both = shared(mine, entry_names)
+    # the same name in both; a part of a name only when it carries a version ("Opus 4.8" in
+    # "Claude Opus 4.8"), not a product family ("Google AI Edge" in "Google AI Edge Gallery")
+    both = (mine & entry_names) | {n for n in shared(mine, entry_names) if any(c.isdigit() for c in n)}
     specific = sorted(n for n in both if df.get(n, 0) <= rare and (" " in n or any(c.isdigit() for c in n)))
     return specific[0] if specific else ""
 
 
-def _continuation(match: Match, story_units: Sequence[StoryUnit], names: dict[str, frozenset[str]],
-                  df: dict[str, int], rare: int) -> Match:
+@dataclass(frozen=True)
+class LedgerNames:
+    """The specific names of each ledger story's title, how many stories name each, and which."""
+
+    names: dict[str, frozenset[str]]
+    df: dict[str, int]
+    by_name: dict[str, tuple[LedgerEntry, ...]]
+    rare: int
+
+    @classmethod
+    def of(cls, ledger: Sequence[LedgerEntry]) -> LedgerNames:
+        names = {entry.id: _entry_entities(entry) for entry in ledger}
+        by_name: dict[str, list[LedgerEntry]] = {}
+        for entry in ledger:
+            for name in names[entry.id]:
+                by_name.setdefault(name, []).append(entry)
+        return cls(names, {n: len(e) for n, e in by_name.items()}, {n: tuple(e) for n, e in by_name.items()},
+                   max(2, len(ledger) // 150))  # "few other ledger stories"
+
+
+def _continuation(match: Match, story_units: Sequence[StoryUnit], vector: NDArray[np.float32] | None,
+                  text: str, ledger: LedgerNames, settings: LedgerSettings) -> Match:
     """A ledger match by similarity alone becomes "new" unless the two name the same specific
-    thing: a shared topic is not a continuing story, and a callback to it would be false."""
+    thing: a shared topic is not a continuing story, and a callback to it would be false. When
+    the closest story names nothing of it, a close one that does (the same launch) is taken."""
     if match.entry is None or "similar (" not in match.reason:
         return match
-    name = continues(_story_entities(story_units), names.get(match.entry.id, frozenset()), df, rare)
+    mine = _story_entities(story_units)
+    name = continues(mine, ledger.names.get(match.entry.id, frozenset()), ledger.df, ledger.rare)
     if name:
         return replace(match, reason=f"{match.reason} (both name {name})")
     back = next((m for u in story_units for m in [REFERS_BACK.search(u.text)] if m), None)
     if back is not None:
         return replace(match, reason=f"{match.reason} (the source refers back: “{back.group(0)}”)")
+    if vector is not None:
+        others = {e.id: e for n in sorted(mine) for e in ledger.by_name.get(n, ()) if e is not match.entry}
+        scored = sorted(((float(e.vector @ vector), e.id) for e in others.values() if e.vector is not None
+                         and continues(mine, ledger.names[e.id], ledger.df, ledger.rare)), reverse=True)
+        for similarity, entry_id in scored:
+            found = classify(text, frozenset(), frozenset(u.item.id for u in story_units), vector,
+                             [others[entry_id]], settings)
+            if found.entry is not None:
+                named = continues(mine, ledger.names[entry_id], ledger.df, ledger.rare)
+                return replace(found, reason=f"{found.reason} (both name {named}; closer at {similarity:.2f} "
+                                             f"than the stories that name nothing of it)")
     return Match(None, "new", match.similarity,
                  f"{match.reason} but names nothing of it: a shared topic, not the same story")
 
@@ -204,12 +247,7 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
     vectors, field_vector = encoded[:-1], encoded[-1]
     hubs = hub_links(units)
     groups = dedup(units, vectors, settings.dedup, hubs)
-    names = {entry.id: _entry_entities(entry) for entry in ledger}
-    df: dict[str, int] = {}
-    for found in names.values():
-        for name in found:
-            df[name] = df.get(name, 0) + 1
-    rare = max(2, len(ledger) // 150)  # "few other ledger stories"
+    names = LedgerNames.of(ledger)
     counts.update({f"merged_{layer}": n for layer, n in groups.merges.items()})
     grouped = []
     for members in groups.clusters():
@@ -219,7 +257,7 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
         text = "\n".join(u.content for u in story_units)
         urls = frozenset().union(*(url_keys(u, hubs) for u in story_units))
         match = classify(text, urls, frozenset(u.item.id for u in story_units), vector, ledger, settings.ledger)
-        match = _continuation(match, story_units, names, df, rare)
+        match = _continuation(match, story_units, vector, text, names, settings.ledger)
         grouped.append((story_units, vector, urls, match))
     keepers = _ledger_keepers([(units_, match) for units_, _, _, match in grouped])
     by_id: dict[str, Story] = {}

@@ -31,7 +31,7 @@ GENERIC = frozenset(
 COMMON = FIELD_NAMES | GENERIC
 _TOKEN = re.compile(r"[A-Za-z0-9][\w.+&'’/-]*[\w+]|[A-Za-z0-9]")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*)$")
-_SMALL = frozenset("of for and the to in on at with de la".split())
+_SMALL = frozenset("of for the de la".split())
 
 
 def _shape(token: str) -> str:
@@ -66,6 +66,10 @@ def phrase_spans(text: str, *, keep_common: bool = False) -> list[tuple[int, int
         nonlocal run
         while run and run[-1][0].lower() in _SMALL:
             run.pop()
+        if run and run_start_plain and _shape(run[0][0]) == "caps" and run[0][0].lower().endswith(("ing", "ed")):
+            run = run[1:]  # "Deploying Claude …", "Introducing …": a verb opening the title, not a name
+        if run and not keep_common and all(t.lower() in FIELD_NAMES for t, _s, _e in run):
+            run = []  # "Claude", "OpenAI": the field's common names alone name no story
         if run and not (len(run) == 1 and run_start_plain and _shape(run[0][0]) == "caps"):
             out.append((run[0][1], run[-1][2]))
         run = []
@@ -85,8 +89,7 @@ def phrase_spans(text: str, *, keep_common: bool = False) -> list[tuple[int, int
         shape = _shape(token)
         start = match.start() + match.group(0).find(token)
         lowered = token.lower()
-        named = shape in ("digit", "inner", "caps") and lowered not in GENERIC \
-            and (keep_common or lowered not in FIELD_NAMES or bool(run))  # "Harbor CLI", "Agents SDK"
+        named = shape in ("digit", "inner", "caps") and lowered not in GENERIC  # "Gemini 3.5 Flash", "Harbor CLI"
         joins = named or (bool(run) and (shape in ("digit", "number") or lowered in _SMALL))
         if joins:
             if not run:

@@ -30,7 +30,7 @@ _RESIDUE = (
     (re.compile(r"^\W*\d+\)\s*:"), "a leftover of a count"),
     (re.compile(r"\((?:tweet|tweets|announcement|thread|link|post|blog|video|source|here)\)", re.I),
      "a digest's link label"),
-    (re.compile(r"\([A-Za-z0-9_]*(?:[a-z][A-Z]|_|[a-z]\d)[A-Za-z0-9_]*\)"),
+    (re.compile(r"\((?:[A-Za-z0-9_]*(?:[a-z][A-Z]|_|[a-z]\d)[A-Za-z0-9_]*|[a-z][a-z0-9_]{4,})\)"),
      "a social handle (who posted, in the digest's shorthand)"),
 )
 _HANDLE = re.compile(r"(?<![\w/])@\w{2,}")
@@ -96,6 +96,8 @@ def fragment(sentence: str, min_words: int = 6) -> str:
         return "cut off"
     if not _balanced(text):
         return "unbalanced quotes or brackets"
+    if re.search(r"[.!?][\"'”’)]*\s+[a-z]", text):
+        return "a sentence inside it starts mid-sentence"
     if text.rstrip(_CLOSERS).endswith(":."):
         return "cut off"
     return ""
