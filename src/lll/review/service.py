@@ -352,7 +352,10 @@ class Review:
         query = sa.select(*columns).join(t.sources, t.sources.c.id == t.items.c.source_id)
         with self.letter.store.engine.connect() as conn:
             by_id = {r.id: r for r in conn.execute(query.where(t.items.c.id.in_(ids)))} if ids else {}
-            by_url = {r.url: r for r in conn.execute(query.where(t.items.c.url.in_(urls)))} if urls else {}
+            # several items may share a URL: the earliest seen wins, on every store
+            by_url = {r.url: r for r in conn.execute(query.where(t.items.c.url.in_(urls))
+                                                     .order_by(t.items.c.first_seen_at.desc(), t.items.c.id.desc()))
+                      } if urls else {}
         return by_id, by_url
 
     def _card(self, sentence: ShownSentence, items: Mapping[Any, Any], by_url: Mapping[str, Any]) -> Card:

@@ -21,6 +21,7 @@ from lll.clock import iso, now
 from lll.stories.model import LedgerEntry, Story
 from lll.store import schema as t
 from lll.store.db import Store
+from lll.store.dialect import insert
 from lll.write.plan import DueClock, Plan
 
 
@@ -151,8 +152,8 @@ class Records:
             known = {r[0] for r in conn.execute(sa.select(t.stories.c.id).where(
                 t.stories.c.id.in_([s.id for s in stories])))} if stories else set()
             new_stories = [dict(id=s.id, first_day=day, title=s.title[:500]) for s in stories if s.id not in known]
-            if new_stories:
-                conn.execute(t.stories.insert(), new_stories)
+            if new_stories:  # ON CONFLICT: a story first told on two days drafted at once is one row
+                conn.execute(insert(conn, t.stories).on_conflict_do_nothing(index_elements=["id"]), new_stories)
             unit_rows = [dict(story_id=s.id, unit_id=u.id, item_id=u.item.id, day=day, status=s.status,
                               span_start=u.start, span_end=u.end, title=u.title[:500],
                               urls=json.dumps(sorted(s.urls)),
