@@ -19,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -88,14 +89,17 @@ def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #
 # With ``LLL_TEST_DATABASE_URL=postgresql+psycopg://USER:PASSWORD@127.0.0.1:PORT/DB`` every
 # workspace (every ``…/lll.db`` path a test names) gets a schema of its own in that database,
-# made on first use and dropped when the test ends. Tests name a database by the path its
-# SQLite file would have, and read it through ``query``/``scalar`` (SQLAlchemy, either store).
+# made on first use and dropped when the test ends (a module or session fixture's, when the
+# run ends). Tests name a database by the path its SQLite file would have, and read it through
+# ``query``/``scalar`` (SQLAlchemy, either store); ``copy_database`` copies one beside its folder.
 
 TEST_DATABASE_URL = os.environ.get("LLL_TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about SQLite's own file, pragmas or locking")
 
 _schemas: set[str] = set()  # made by the running test
+_shared_schemas: set[str] = set()  # made by module and session fixtures, dropped at the end of the run
+_in_test: list[bool] = [False]
 _engines: dict[str, sa.Engine] = {}  # of query()/scalar(), by URL
 _admin: list[sa.Engine] = []
 
@@ -112,13 +116,46 @@ def db_url(db: Path) -> str:
     a schema named after the path (``search_path`` set through the connection's options)."""
     if not ON_POSTGRES:
         return f"sqlite:///{db}"
-    schema = "t_" + hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:24]
-    if schema not in _schemas:
+    schema = _schema(db)
+    if schema not in _schemas and schema not in _shared_schemas:
         with _admin_engine().connect() as conn:
             conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
-        _schemas.add(schema)
+        (_schemas if _in_test[0] else _shared_schemas).add(schema)
     url = sa.engine.make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def shared_databases() -> Iterator[None]:
+    """Databases made inside this block outlive the running test (for session-wide builds)."""
+    was, _in_test[0] = _in_test[0], False
+    try:
+        yield
+    finally:
+        _in_test[0] = was
+
+
+def _schema(db: Path) -> str:
+    return "t_" + hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:24]
+
+
+def copy_database(src: Path, dst: Path) -> None:
+    """Copy the database of ``src`` (an ``lll.db`` path) to that of ``dst``. On SQLite the file
+    travels with its folder, so only PostgreSQL has work to do: the migrations, then every row."""
+    if not ON_POSTGRES:
+        return
+    from lll.store.schema import ID, metadata
+
+    Store(db_url(dst)).close()
+    old, new = _schema(src), _schema(dst)
+    with _admin_engine().begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name == "schema_migrations":
+                continue
+            conn.execute(sa.text(f"INSERT INTO {new}.{table.name} SELECT * FROM {old}.{table.name}"))
+            if "id" in table.c and table.c.id.type is ID:  # a BIGSERIAL key: its sequence follows the rows
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{new}.{table.name}', 'id'), "
+                                     f"COALESCE((SELECT max(id) FROM {new}.{table.name}), 0) + 1, false)"))
 
 
 def db_env(root: Path) -> dict[str, str]:
@@ -139,6 +176,17 @@ def _drop_schemas() -> None:
     _schemas.clear()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if ON_POSTGRES:  # every workspace opened in this run, by a test or a fixture of any scope
+        Workspace.database_url = property(lambda ws: db_url(ws.root / DB_NAME))  # type: ignore[method-assign,assignment]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if ON_POSTGRES and _admin:
+        _schemas.update(_shared_schemas)
+        _drop_schemas()
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Path) -> Iterator[Path]:
     """Every test: its own workspace folder, the run's model cache, no time or address-policy
@@ -151,11 +199,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Pat
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(socket, "getaddrinfo", _offline_getaddrinfo)
-    if ON_POSTGRES:
-        monkeypatch.setattr(Workspace, "database_url", property(lambda ws: db_url(ws.root / DB_NAME)))
+    _in_test[0] = True
     try:
         yield workspace
     finally:
+        _in_test[0] = False
         _drop_schemas()
     assert clock._override is None, "a test left lll.clock frozen"
 
@@ -461,6 +509,16 @@ def execute(db: Path, sql: str, *params: Any) -> int:
 
 def scalar(db: Path, sql: str, *params: Any) -> Any:
     return query(db, sql, *params)[0][0]
+
+
+def intact(db: Path) -> bool:
+    """The database is whole: SQLite's integrity and foreign-key checks pass; on PostgreSQL
+    (which checks keys on every write) every table of the schema reads back."""
+    if not ON_POSTGRES:
+        return bool(scalar(db, "PRAGMA integrity_check") == "ok" and not query(db, "PRAGMA foreign_key_check"))
+    from lll.store.schema import metadata
+
+    return all(scalar(db, f"SELECT count(*) FROM {table}") >= 0 for table in metadata.tables)
 
 
 class WriteCounter:

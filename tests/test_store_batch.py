@@ -21,7 +21,7 @@ from lll.store import Store
 from lll.store.batch import BatchWriter
 from lll.store.db import write_failure, write_fetch
 
-from conftest import ON_POSTGRES, LoopbackServer, db_url, feed_reply, fetch_all, query, rss, scalar
+from conftest import LoopbackServer, db_url, intact, feed_reply, fetch_all, query, rss, scalar
 
 SEEN = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -152,8 +152,7 @@ def test_a_crash_loses_at_most_the_batch_being_written(store: Store, db_path: Pa
     assert set(per_source.values()) <= {40}, "a source is stored whole or not at all"
     assert set(per_source) == ok, "a source claims success exactly when its items are there"
     assert len(ok) < kill_at, "the batch being written when the process died is lost whole"
-    if not ON_POSTGRES:
-        assert scalar(db_path, "PRAGMA integrity_check") == "ok"
+    assert intact(db_path)
     rerun = Store(db_url(db_path))
     try:
         with rerun.batch_writer() as writer:
