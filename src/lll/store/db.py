@@ -78,8 +78,8 @@ class Store:
                     url=url, name=name or url, kind=kind or "auto", detected_kind="",
                     weight=1.0 if weight is None else weight, fulltext=fulltext, site_url=site_url,
                     feed_title="", added_at=iso(now()), last_status="never", consecutive_failures=0)
-                    .on_conflict_do_nothing(index_elements=["url"]))
-                created = made.rowcount == 1
+                    .on_conflict_do_nothing(index_elements=["url"]).returning(t.sources.c.id))
+                created = made.first() is not None
                 if not created:
                     row = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).one()
             if row is not None:
