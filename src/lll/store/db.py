@@ -134,8 +134,9 @@ class Store:
 
     def start_run(self, command: str) -> int:
         with self.engine.begin() as conn:
-            result = conn.execute(t.runs.insert().values(command=command, started_at=iso(now())))
-            return int(result.inserted_primary_key[0])
+            result = conn.execute(t.runs.insert().values(command=command, started_at=iso(now()))
+                                  .returning(t.runs.c.id))
+            return int(result.scalar_one())
 
     def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
         with self.engine.begin() as conn:

@@ -18,7 +18,8 @@ from urllib.parse import quote, quote_plus
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["TYPES", "dialect_of", "insert", "insert_for", "make_engine", "migration_lock", "safe_url", "scrub"]
+__all__ = ["TYPES", "day_lock", "dialect_of", "insert", "insert_for", "make_engine", "migration_lock", "safe_url",
+           "scrub"]
 
 # Placeholders of the migrations' SQL, per dialect. ``{pk}`` an auto-increment primary key;
 # ``{ref}`` a column that holds such a key (a foreign key), so both are the same width;
@@ -90,6 +91,13 @@ def migration_lock(conn: sa.Connection) -> None:
     create the same tables."""
     if dialect_of(conn) == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+
+
+def day_lock(conn: sa.Connection, key: str) -> None:
+    """Serialise, for the rest of this transaction, every writer that takes the same ``key``
+    (the date of an issue being saved). SQLite: its write lock already does."""
+    if dialect_of(conn) == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"lll:{key}"})
 
 
 # -- credentials never shown -------------------------------------------------------------------------

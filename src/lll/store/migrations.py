@@ -136,6 +136,21 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX IF NOT EXISTS ix_unit_vectors_created ON unit_vectors (created_at)",
         ],
     ),
+    (
+        "0006_pg_issue_texts",
+        [
+            # The issue itself lives in the database, so any machine sharing it can read, edit,
+            # verify and publish it; issues/DATE.md and .json are exports of these rows.
+            """CREATE TABLE issue_texts (
+                date VARCHAR NOT NULL PRIMARY KEY, markdown TEXT NOT NULL, document TEXT NOT NULL,
+                content_hash VARCHAR NOT NULL, origin VARCHAR NOT NULL, updated_at VARCHAR NOT NULL)""",
+            # Every text an issue had before it was replaced (a redraft, an edit).
+            """CREATE TABLE issue_history (
+                id {pk}, date VARCHAR NOT NULL, markdown TEXT NOT NULL, content_hash VARCHAR NOT NULL,
+                origin VARCHAR NOT NULL, kept_at VARCHAR NOT NULL)""",
+            "CREATE INDEX ix_issue_history_date ON issue_history (date, id)",
+        ],
+    ),
 ]
 
 

@@ -21,7 +21,8 @@ from lll.clock import iso, now
 from lll.stories.model import LedgerEntry, Story
 from lll.store import schema as t
 from lll.store.db import Store
-from lll.store.dialect import insert
+from lll.store.dialect import day_lock, insert
+from lll.store.issue_texts import write_text
 from lll.write.plan import DueClock, Plan
 
 
@@ -140,9 +141,13 @@ class Records:
 
     def save_issue(self, *, day: str, title: str, path: str, window: tuple[str, str], content_hash: str,
                    verified: bool, summary: dict[str, Any], stories: Sequence[Story], plan: Plan,
-                   roles: dict[str, str]) -> None:
-        """Replace everything day ``day`` wrote before with this draft, in one transaction."""
+                   roles: dict[str, str], text: tuple[str, str] | None = None) -> None:
+        """Replace everything day ``day`` wrote before with this draft, in one transaction;
+        ``text``: the issue's (Markdown, provenance JSON), kept in ``issue_texts``."""
         with self.engine.begin() as conn:
+            day_lock(conn, f"issue:{day}")  # two machines saving one day take turns, never interleave
+            if text is not None:
+                write_text(conn, day, text[0], text[1], origin="draft")
             conn.execute(t.issue_stories.delete().where(t.issue_stories.c.issue_date == day))
             conn.execute(t.clocks.delete().where(t.clocks.c.opened_in == day))
             conn.execute(t.clocks.update().where(t.clocks.c.revisited_in == day)

@@ -234,3 +234,27 @@ unit_vectors = sa.Table(
     sa.Column("created_at", sa.String, nullable=False),
     sa.Index("ix_unit_vectors_created", "created_at"),
 )
+
+# The issue's own text (``issues/DATE.md``) and provenance (``issues/DATE.json``), of which the
+# files are exports. origin: draft (LLL wrote it) | edit (an editor's text, from the review page
+# or adopted from a hand-edited file).
+issue_texts = sa.Table(
+    "issue_texts", metadata,
+    sa.Column("date", sa.String, primary_key=True),
+    sa.Column("markdown", sa.Text, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),  # sha256 of markdown
+    sa.Column("origin", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+
+issue_history = sa.Table(
+    "issue_history", metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("date", sa.String, nullable=False),
+    sa.Column("markdown", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("origin", sa.String, nullable=False),
+    sa.Column("kept_at", sa.String, nullable=False),
+    sa.Index("ix_issue_history_date", "date", "id"),
+)

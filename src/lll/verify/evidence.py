@@ -54,8 +54,9 @@ class StoreResolver:
         day = match.group(1)
         if url != self.issue_url(day):
             return None
-        path = self.issues_dir / f"{day}.md"
-        if not path.exists():
+        from lll.issues import Issues  # the issue as the database holds it (any machine's)
+
+        text = Issues(self.store, self.issues_dir).current(day)
+        if text is None:
             return None
-        text = path.read_text(encoding="utf-8")
         return Evidence(url=url, source="this newsletter", text=f"{long_date(day)}, {day}\n{text}", issue_date=day)
