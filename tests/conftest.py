@@ -178,7 +178,9 @@ def _drop_schemas() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if ON_POSTGRES:  # every workspace opened in this run, by a test or a fixture of any scope
-        Workspace.database_url = property(lambda ws: db_url(ws.root / DB_NAME))  # type: ignore[method-assign,assignment]
+        Workspace.database_url = property(  # type: ignore[method-assign,assignment]
+            lambda ws: os.environ.get("LLL_DATABASE_URL", "").strip() or ws.config.database_url
+            or db_url(ws.root / DB_NAME))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
