@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import db_url, query, scalar
+from conftest import db_url, query, run_cli, scalar
 
 from lll.errors import WorkspaceError
 from lll.publish.ledger import Ledger
@@ -51,6 +51,19 @@ def test_an_unreachable_postgresql_names_the_server_but_not_the_password() -> No
     assert "Hunter2-Secret" not in message
     assert "postgresql+psycopg://lll:***@127.0.0.1:1/lll" in message and "unusable" in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__  # no driver text chained
+
+
+def test_the_cli_names_an_unreachable_database_without_its_password(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed (pip install -e '.[postgres]')")
+    ws = tmp_path / "ws"
+    run_cli("init", workspace=ws)
+    with (ws / "lll.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[database]\nurl = "postgresql+psycopg://lll:Open-Sesame-42@127.0.0.1:1/lll"\n')
+    for env in ({}, {"LLL_DATABASE_URL": "postgresql+psycopg://ed:Open-Sesame-42@127.0.0.1:1/news"}):
+        result = run_cli("sources", "list", workspace=ws, ok=False, env=env)
+        assert result.exit_code == 2  # an unusable workspace: bad input, as documented
+        assert "Open-Sesame-42" not in result.output and ":***@127.0.0.1:1/" in result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 # -- several processes, one database ---------------------------------------------------------------

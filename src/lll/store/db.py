@@ -19,6 +19,12 @@ from lll.store.migrations import migrate
 from lll.records import FetchedBody, ParsedFeed, ParsedItem, Source
 
 
+def _one_line(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's message on one line, without SQLAlchemy's "Background on this error" link."""
+    text = str(exc).split("\n(Background on this error", 1)[0]
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 @dataclass(frozen=True)
 class SaveResult:
     new: int
@@ -54,7 +60,8 @@ class Store:
             migrate(self.engine)
         except sa.exc.SQLAlchemyError as exc:
             # not chained: the driver's own message may quote the URL with its password
-            raise WorkspaceError(scrub(f"database {url} is unusable: {exc.__class__.__name__}: {exc}", url)) from None
+            raise WorkspaceError(scrub(f"database {url} is unusable: {exc.__class__.__name__}: {_one_line(exc)}",
+                                       url)) from None
 
     @property
     def safe_url(self) -> str:
