@@ -32,8 +32,8 @@ def machines(tmp_path: Path) -> Iterator[tuple[Path, Path, CorpusServer]]:
     """Folders ``a`` and ``b`` on one database; ``a`` has fetched and drafted DAY."""
     shared = tmp_path / "database" / "lll.db"
     shared.parent.mkdir()
-    toml = (f'[newsletter]\nname = "Shared Letters"\nbase_url = "{BASE}"\n[fetch]\nfulltext = "never"\n[publish]\ntargets = ["archive"]\n'
-            f'[database]\nurl = "{db_url(shared)}"\n')
+    toml = (f'[newsletter]\nname = "Shared Letters"\nbase_url = "{BASE}"\n[fetch]\nfulltext = "never"\n'
+            f'[publish]\ntargets = ["archive"]\n[database]\nurl = "{db_url(shared)}"\n')
     roots = []
     for name in ("a", "b"):
         root = tmp_path / name

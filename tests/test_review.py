@@ -6,7 +6,6 @@ The browser-driven tests are in ``test_review_browser.py``."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import lxml.html
 import pytest
+from conftest import execute, query, scalar
 from fakes.forem import FakeForem
 from fakes.issue import DAY
 from fakes.review import KEY, forem, ws  # noqa: F401 - fixtures
@@ -137,8 +137,7 @@ def test_approve_is_refused_with_409_when_the_text_fails_and_nothing_is_sent(cli
     assert post(client, "save", before.replace(FIGURE, "it scores 93.1%")).status_code == 303
     assert post(client, "approve").status_code == 409
     assert forem.calls == [] and forem.mine() == []
-    rows = sqlite3.connect(ws / "lll.db").execute("SELECT count(*) FROM publications").fetchone()
-    assert rows == (0,), "a refused approval leaves no ledger row"
+    assert scalar(ws / "lll.db", "SELECT count(*) FROM publications") == 0, "a refused approval leaves no ledger row"
 
 
 def test_save_is_atomic_keeps_the_previous_text_and_approve_publishes_once(client: TestClient, ws: Path,
@@ -214,8 +213,7 @@ def test_a_sentence_card_shows_the_stored_span_and_its_item(client: TestClient, 
     data = json.loads((ws / "issues" / f"{DAY}.json").read_text(encoding="utf-8"))
     sentence = next(s for s in known_sentences(data).values() if "On CyberGym" in s["text"])
     span = sentence["span"]
-    item_text, title = sqlite3.connect(ws / "lll.db").execute(
-        "SELECT text, title FROM items WHERE id = ?", (span["item_id"],)).fetchone()
+    [(item_text, title)] = query(ws / "lll.db", "SELECT text, title FROM items WHERE id = ?", span["item_id"])
     doc = lxml.html.fromstring(client.get(f"/issues/{DAY}").text)
     [element] = [s for s in sentences(doc) if "On CyberGym" in s.text_content()]
     card = doc.get_element_by_id("card-" + element.get("id"))
@@ -247,13 +245,10 @@ def test_edited_sentences_say_so_and_a_missing_provenance_file_is_no_crash(clien
 def test_hostile_source_text_and_markdown_come_out_as_text(client: TestClient, ws: Path) -> None:
     data = json.loads((ws / "issues" / f"{DAY}.json").read_text(encoding="utf-8"))
     span = next(s for s in known_sentences(data).values() if "On CyberGym" in s["text"])["span"]
-    db = sqlite3.connect(ws / "lll.db")
-    text, = db.execute("SELECT text FROM items WHERE id = ?", (span["item_id"],)).fetchone()
-    db.execute("UPDATE items SET text = ?, title = ?, url = ? WHERE id = ?",
-               (text[:span["start"]] + HOSTILE + " " + text[span["start"]:], "Title " + HOSTILE,
-                "javascript:window.pwned=5", span["item_id"]))
-    db.commit()
-    db.close()
+    text = scalar(ws / "lll.db", "SELECT text FROM items WHERE id = ?", span["item_id"])
+    execute(ws / "lll.db", "UPDATE items SET text = ?, title = ?, url = ? WHERE id = ?",
+            text[:span["start"]] + HOSTILE + " " + text[span["start"]:], "Title " + HOSTILE,
+            "javascript:window.pwned=5", span["item_id"])
     markdown = issue_text(ws).replace("## Project Glasswing", f"## Project Glasswing {HOSTILE}")
     markdown = markdown.replace("Mythos Preview is the most", f"{HOSTILE} Mythos Preview is the most")
     (ws / "issues" / f"{DAY}.md").write_text(markdown, encoding="utf-8")
