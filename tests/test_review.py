@@ -6,6 +6,7 @@ The browser-driven tests are in ``test_review_browser.py``."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import lxml.html
 import pytest
-from conftest import execute, query, scalar
+from conftest import ON_POSTGRES, db_env, execute, query, scalar
 from fakes.forem import FakeForem
 from fakes.issue import DAY
 from fakes.review import KEY, forem, ws  # noqa: F401 - fixtures
@@ -184,9 +185,15 @@ def test_no_api_key_reaches_the_page_or_the_workspace(ws: Path, forem: FakeForem
         assert forem.mine() == [] and "LLL_DEVTO_API_KEY" in answer.text  # says which setting to fix
     assert not any(key in page for page in pages)
     files = [f for f in ws.rglob("*") if f.is_file()]
-    assert any(f.parent.name == "history" for f in files) and (ws / "lll.db").is_file()
+    assert any(f.parent.name == "history" for f in files) and (ON_POSTGRES or (ws / "lll.db").is_file())
     leaked = [str(f) for f in files if key.encode() in f.read_bytes()]
     assert leaked == []
+    if ON_POSTGRES:  # the database is not a file in the folder: search what it holds as text
+        for table, columns in (("publications", "error, detail, url"), ("issue_texts", "markdown, document"),
+                               ("issue_history", "markdown"), ("runs", "summary")):
+            rows = query(ws / "lll.db", f"SELECT {columns} FROM {table}")
+            assert rows or table in ("runs", "issue_history"), f"{table} is empty: nothing was searched"
+            assert not any(key in str(value) for row in rows for value in row), table
 
 
 def test_approve_without_targets_is_refused_clearly(ws: Path) -> None:
@@ -307,7 +314,8 @@ def test_cost_line() -> None:
 
 def test_lll_serve_binds_loopback_and_prints_a_tokened_address(ws: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "lll", "--workspace", str(ws), "serve", "--port", "0",
-                             "--date", DAY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--date", DAY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **db_env(ws)})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
