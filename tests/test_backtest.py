@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +19,7 @@ from lll.backtest import STAGES, money
 from lll.charts import FONT, LABEL_ANGLE, Series, heatmap, label_step, stacked_bars
 from lll.demo.run import corpus_root
 
-from conftest import run_cli
+from conftest import intact, query, run_cli, scalar
 
 DAYS = ("2026-04-08", "2026-04-09", "2026-04-10")
 
@@ -230,12 +229,8 @@ def test_with_a_model_and_the_archive_the_report_has_cost_and_publish_time(tmp_p
     run_cli("backtest", str(corpus_root()), "--from", DAYS[0], "--to", DAYS[0], "--workspace", str(ws))
     md = (ws / "backtest" / "report.md").read_text(encoding="utf-8")
     header, [row, *_] = _md_table(md)
-    con = sqlite3.connect(ws / "lll.db")
-    try:
-        logged = con.execute("SELECT sum(usd), count(*) FROM model_calls WHERE issue_date = ?", (DAYS[0],)).fetchone()
-        targets = [r[0] for r in con.execute("SELECT target FROM publications")]
-    finally:
-        con.close()
+    [logged] = query(ws / "lll.db", "SELECT sum(usd), count(*) FROM model_calls WHERE issue_date = ?", DAYS[0])
+    targets = [r[0] for r in query(ws / "lll.db", "SELECT target FROM publications")]
     assert logged[1] > 0 and logged[0] > 0
     cost = json.loads((ws / "issues" / f"{DAYS[0]}.json").read_text(encoding="utf-8"))["cost"]
     assert row[header.index("model $")] == money(logged[0]) != "0.00"
@@ -249,13 +244,10 @@ def test_with_a_model_and_the_archive_the_report_has_cost_and_publish_time(tmp_p
 
 def test_the_backtest_database_agrees_with_the_report(backtest: tuple[Path, str]) -> None:
     workspace, _ = backtest
-    con = sqlite3.connect(workspace / "lll.db")
-    try:
-        assert [r[0] for r in con.execute("SELECT date FROM issues ORDER BY date")] == list(DAYS)
-        assert con.execute("SELECT count(*) FROM issues WHERE NOT verified").fetchone()[0] == 0
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        con.close()
+    db = workspace / "lll.db"
+    assert [r[0] for r in query(db, "SELECT date FROM issues ORDER BY date")] == list(DAYS)
+    assert scalar(db, "SELECT count(*) FROM issues WHERE NOT verified") == 0
+    assert intact(db)
 
 
 def test_clocks_opened_in_the_report_are_the_clocks_the_database_opened(backtest: tuple[Path, str]) -> None:
@@ -263,11 +255,7 @@ def test_clocks_opened_in_the_report_are_the_clocks_the_database_opened(backtest
     workspace, _ = backtest
     md = (workspace / "backtest" / "report.md").read_text(encoding="utf-8")
     opened = int(re.search(r"^- clocks opened: (\d+)$", md, re.M).group(1))  # type: ignore[union-attr]
-    con = sqlite3.connect(workspace / "lll.db")
-    try:
-        in_db = con.execute("SELECT count(*) FROM clocks").fetchone()[0]
-    finally:
-        con.close()
+    in_db = scalar(workspace / "lll.db", "SELECT count(*) FROM clocks")
     assert opened == in_db
 
 

@@ -25,8 +25,8 @@ from lll.newsletter import Newsletter
 from lll.urls import canonical_url
 
 from conftest import (
-    Hang, LoopbackServer, MutableFeed, Reply, Stream, WriteCounter, _no_dns, feed_reply, query, rss,
-    run_cli, scalar, shared_data,
+    Hang, LoopbackServer, MutableFeed, Reply, Stream, WriteCounter, _no_dns, db_env, feed_reply, intact, query, rss,
+    run_cli, scalar, shared_data, sqlite_only,
 )
 
 GOOD = rss([{"guid": f"urn:good:{n}", "link": f"https://good.example/{n}", "title": f"Good {n}",
@@ -284,6 +284,7 @@ def test_lll_now_dates_undated_items_and_is_kept(workspace: Path, server: Loopba
     assert scalar(workspace / "lll.db", "SELECT max(started_at) FROM fetch_attempts") == "2026-04-12T08:00:00Z"
 
 
+@sqlite_only
 def test_fetch_with_an_unusable_database_exits_nonzero(workspace: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{workspace / 'lll.db'}{suffix}").unlink(missing_ok=True)
@@ -310,7 +311,7 @@ def test_killing_fetch_and_rerunning_loses_and_duplicates_nothing(workspace: Pat
     run_cli("sources", "add", server.url("/slow.xml"), "--name", "Slow")
     (workspace / "lll.toml").write_text('[newsletter]\nname = "T"\n[fetch]\ntotal_timeout = 20.0\n'
                                         'fulltext = "never"\n', encoding="utf-8")
-    env = {**os.environ, "LLL_WORKSPACE": str(workspace), "LLL_ALLOW_PRIVATE": "1"}
+    env = {**os.environ, "LLL_WORKSPACE": str(workspace), "LLL_ALLOW_PRIVATE": "1", **db_env(workspace)}
     proc = subprocess.Popen([sys.executable, "-m", "lll", "fetch"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     db = workspace / "lll.db"
@@ -332,10 +333,10 @@ def test_killing_fetch_and_rerunning_loses_and_duplicates_nothing(workspace: Pat
     slow["hang"] = False
     result = run_cli("fetch", env={"LLL_ALLOW_PRIVATE": "1"})
     assert "4 sources, 4 ok, 0 failed" in result.stdout
-    assert scalar(db, "PRAGMA integrity_check") == "ok"
+    assert intact(db)
     assert scalar(db, "SELECT count(*) FROM items") == 603
     assert scalar(db, "SELECT count(*) FROM (SELECT source_id, identity FROM items "
-                      "GROUP BY source_id, identity HAVING count(*) > 1)") == 0
+                      "GROUP BY source_id, identity HAVING count(*) > 1) AS twice") == 0
 
 
 # -- the replay acceptance: real feeds, day by day -------------------------------------------------
@@ -400,7 +401,7 @@ def test_replay_may_2026_stores_everything_once(workspace: Path) -> None:
         assert sum(stored.values()) == sum(m["items"] for m in manifest["2026-05-01"].values()) - 6
         assert stored["anthropic"] == 0
         undated = query(db, "SELECT published_at FROM items i JOIN sources s ON s.id = i.source_id "
-                            "WHERE s.url LIKE '%/anthropic_changelog_claude_code.xml' AND published_in_feed = 0")
+                            "WHERE s.url LIKE '%/anthropic_changelog_claude_code.xml' AND NOT published_in_feed")
         assert len(undated) == 50 and {r["published_at"] for r in undated} == {"2026-05-01T23:59:59Z"}
 
         # Day 2: only new or changed items are written; unchanged feeds answer 304.

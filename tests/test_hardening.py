@@ -27,7 +27,7 @@ import pytest
 
 from lll.newsletter import Newsletter
 
-from conftest import LoopbackServer, Reply, Request, Stream, fake_resolver, feed_reply, query, rss, run_cli
+from conftest import LoopbackServer, Reply, Request, Stream, fake_resolver, feed_reply, intact, query, rss, run_cli
 
 MAX_BYTES = 2_000_000
 TOML = f"""[newsletter]
@@ -248,7 +248,7 @@ def test_a_hostile_source_costs_only_itself(case_name: str, workspace: Path, ser
     for path, n in case.hits.items():
         assert server.hits(path) == n, (path, server.hits(path))
     db = workspace / "lll.db"
-    assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
+    assert intact(db)
     stored = " ".join(f"{r['title']} {r['text']} {r['raw']}" for r in query(db, "SELECT title, text, raw FROM items"))
     assert SECRET not in stored  # an external entity is never read
     assert max((len(r["text"]) for r in query(db, "SELECT text FROM items")), default=0) < MAX_BYTES

@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import socket
-import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ import pytest
 
 
 import lll.demo.run as demo_run
-from conftest import run_cli
+from conftest import Row, copy_database, query, run_cli
 from fakes.fixtures import PRICES_TOML, anthropic_server, expected_usd, llm_home, openai_server  # noqa: F401
 from fakes.scripted import WRONG, Garbage, Good, Hang, Status, flag_first, invented_url, stubborn, wrong_figure
 from lll.clock import frozen_at
@@ -93,6 +92,7 @@ def ws(demo: Demo, tmp_path: Path, llm_home: Path) -> Path:  # noqa: F811
     """A copy of the drafted demo workspace whose lll.toml sets the scripted models."""
     target = tmp_path / "demo-copy"
     shutil.copytree(demo.root, target)
+    copy_database(demo.root / "lll.db", target / "lll.db")
     toml = target / "lll.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + MODELS_TOML, encoding="utf-8")
     return target
@@ -137,13 +137,8 @@ def assert_every_link_allowed(markdown: str, plan: Plan) -> None:
         assert url in allowed or url.endswith(".md"), f"{url} is not a plan item URL or an earlier issue"
 
 
-def rows(db: Path, sql: str) -> list[sqlite3.Row]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+def rows(db: Path, sql: str) -> list[Row]:
+    return query(db, sql)
 
 
 # -- the good path, its cost, and drafting again ---------------------------------------------

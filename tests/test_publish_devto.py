@@ -5,7 +5,6 @@ update that leaves them out, a write throttle, a bad key."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from fakes.forem import ACCEPT_V1, FakeForem
 from fakes.issue import DAY, DROPPED_LINK, drop_paragraph, workspace_copy
 
-from conftest import query
+from conftest import execute, query
 from lll.errors import PublishError, PublishSettingsError, VerificationError
 from lll.newsletter import Newsletter
 from lll.publish import Publishing, Receipt
@@ -121,13 +120,11 @@ def test_a_500_before_anything_was_made_is_retried_after_the_lookup(ws: Path, fo
 def test_an_article_the_ledger_does_not_name_is_adopted_not_posted_again(ws: Path, forem: FakeForem,
                                                                         how: str) -> None:
     first = publish(ws, forem)
-    con = sqlite3.connect(ws / "lll.db")
     if how == "ledger lost":
-        con.execute("DELETE FROM publications")
+        execute(ws / "lll.db", "DELETE FROM publications")
     else:  # the process died between DEV's 201 and the ledger write
-        con.execute("UPDATE publications SET state = 'pending', remote_id = NULL, url = NULL, content_hash = NULL")
-    con.commit()
-    con.close()
+        execute(ws / "lll.db", "UPDATE publications SET state = 'pending', remote_id = NULL, url = NULL, "
+                "content_hash = NULL")
     again = publish(ws, forem)
     assert (again.action, again.remote_id) == ("adopted", first.remote_id)
     assert forem.count("POST") == 1 and len(forem.mine()) == 1

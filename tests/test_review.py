@@ -6,7 +6,7 @@ The browser-driven tests are in ``test_review_browser.py``."""
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import lxml.html
 import pytest
+from conftest import ON_POSTGRES, db_env, execute, query, scalar
 from fakes.forem import FakeForem
 from fakes.issue import DAY
 from fakes.review import KEY, forem, ws  # noqa: F401 - fixtures
@@ -25,6 +26,7 @@ from lll.review import create_app
 from lll.review.render import known_sentences, render_article, split_known
 from lll.review.security import Guard
 from lll.review.service import cost_line
+from lll.store.issue_texts import IssueTexts
 from lll.verify.verifier import Failure
 
 TOKEN = "test-token-" + "x" * 32
@@ -136,8 +138,7 @@ def test_approve_is_refused_with_409_when_the_text_fails_and_nothing_is_sent(cli
     assert post(client, "save", before.replace(FIGURE, "it scores 93.1%")).status_code == 303
     assert post(client, "approve").status_code == 409
     assert forem.calls == [] and forem.mine() == []
-    rows = sqlite3.connect(ws / "lll.db").execute("SELECT count(*) FROM publications").fetchone()
-    assert rows == (0,), "a refused approval leaves no ledger row"
+    assert scalar(ws / "lll.db", "SELECT count(*) FROM publications") == 0, "a refused approval leaves no ledger row"
 
 
 def test_save_is_atomic_keeps_the_previous_text_and_approve_publishes_once(client: TestClient, ws: Path,
@@ -184,9 +185,15 @@ def test_no_api_key_reaches_the_page_or_the_workspace(ws: Path, forem: FakeForem
         assert forem.mine() == [] and "LLL_DEVTO_API_KEY" in answer.text  # says which setting to fix
     assert not any(key in page for page in pages)
     files = [f for f in ws.rglob("*") if f.is_file()]
-    assert any(f.parent.name == "history" for f in files) and (ws / "lll.db").is_file()
+    assert any(f.parent.name == "history" for f in files) and (ON_POSTGRES or (ws / "lll.db").is_file())
     leaked = [str(f) for f in files if key.encode() in f.read_bytes()]
     assert leaked == []
+    if ON_POSTGRES:  # the database is not a file in the folder: search what it holds as text
+        for table, columns in (("publications", "error, detail, url"), ("issue_texts", "markdown, document"),
+                               ("issue_history", "markdown"), ("runs", "summary")):
+            rows = query(ws / "lll.db", f"SELECT {columns} FROM {table}")
+            assert rows or table in ("runs", "issue_history"), f"{table} is empty: nothing was searched"
+            assert not any(key in str(value) for row in rows for value in row), table
 
 
 def test_approve_without_targets_is_refused_clearly(ws: Path) -> None:
@@ -213,8 +220,7 @@ def test_a_sentence_card_shows_the_stored_span_and_its_item(client: TestClient, 
     data = json.loads((ws / "issues" / f"{DAY}.json").read_text(encoding="utf-8"))
     sentence = next(s for s in known_sentences(data).values() if "On CyberGym" in s["text"])
     span = sentence["span"]
-    item_text, title = sqlite3.connect(ws / "lll.db").execute(
-        "SELECT text, title FROM items WHERE id = ?", (span["item_id"],)).fetchone()
+    [(item_text, title)] = query(ws / "lll.db", "SELECT text, title FROM items WHERE id = ?", span["item_id"])
     doc = lxml.html.fromstring(client.get(f"/issues/{DAY}").text)
     [element] = [s for s in sentences(doc) if "On CyberGym" in s.text_content()]
     card = doc.get_element_by_id("card-" + element.get("id"))
@@ -235,7 +241,9 @@ def test_edited_sentences_say_so_and_a_missing_provenance_file_is_no_crash(clien
     assert not [s for s in sentences(doc, "edited") if "On CyberGym" in s.text_content()], \
         "the sentences around an edit keep their provenance"
 
-    (ws / "issues" / f"{DAY}.json").unlink()
+    (ws / "issues" / f"{DAY}.json").unlink()  # an issue with no provenance (the database holds none either)
+    with Newsletter.open(ws) as letter:
+        IssueTexts(letter.store).put(DAY, issue_text(ws), document="", origin="draft")
     page = client.get(f"/issues/{DAY}")
     assert page.status_code == 200 and "Left out (0)" in page.text
     assert sentences(lxml.html.fromstring(page.text), "edited")
@@ -244,13 +252,10 @@ def test_edited_sentences_say_so_and_a_missing_provenance_file_is_no_crash(clien
 def test_hostile_source_text_and_markdown_come_out_as_text(client: TestClient, ws: Path) -> None:
     data = json.loads((ws / "issues" / f"{DAY}.json").read_text(encoding="utf-8"))
     span = next(s for s in known_sentences(data).values() if "On CyberGym" in s["text"])["span"]
-    db = sqlite3.connect(ws / "lll.db")
-    text, = db.execute("SELECT text FROM items WHERE id = ?", (span["item_id"],)).fetchone()
-    db.execute("UPDATE items SET text = ?, title = ?, url = ? WHERE id = ?",
-               (text[:span["start"]] + HOSTILE + " " + text[span["start"]:], "Title " + HOSTILE,
-                "javascript:window.pwned=5", span["item_id"]))
-    db.commit()
-    db.close()
+    text = scalar(ws / "lll.db", "SELECT text FROM items WHERE id = ?", span["item_id"])
+    execute(ws / "lll.db", "UPDATE items SET text = ?, title = ?, url = ? WHERE id = ?",
+            text[:span["start"]] + HOSTILE + " " + text[span["start"]:], "Title " + HOSTILE,
+            "javascript:window.pwned=5", span["item_id"])
     markdown = issue_text(ws).replace("## Project Glasswing", f"## Project Glasswing {HOSTILE}")
     markdown = markdown.replace("Mythos Preview is the most", f"{HOSTILE} Mythos Preview is the most")
     (ws / "issues" / f"{DAY}.md").write_text(markdown, encoding="utf-8")
@@ -309,7 +314,8 @@ def test_cost_line() -> None:
 
 def test_lll_serve_binds_loopback_and_prints_a_tokened_address(ws: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "lll", "--workspace", str(ws), "serve", "--port", "0",
-                             "--date", DAY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--date", DAY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **db_env(ws)})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()

@@ -41,10 +41,11 @@ class LLLGroup(click.Group):
             ctx.exit((fault or exc).exit_code)
         except Exception as exc:  # a corrupt database, a full disk, a read-only workspace: one line
             fault = _storage_fault(ctx, exc)
-            if fault is None or _debug():
+            gone = _database_gone(exc) if fault is None else None
+            if (fault is None and gone is None) or _debug():
                 raise
-            click.echo(f"Error: {fault}", err=True)
-            ctx.exit(fault.exit_code)
+            click.echo(f"Error: {fault or gone}", err=True)
+            ctx.exit(fault.exit_code if fault is not None else 1)
 
 
 def _storage_fault(ctx: click.Context, exc: BaseException) -> LLLError | None:
@@ -54,6 +55,20 @@ def _storage_fault(ctx: click.Context, exc: BaseException) -> LLLError | None:
     except LLLError:
         url = f"sqlite:///{root / 'lll.db'}"
     return storage_error(exc, root, url)
+
+
+def _database_gone(exc: BaseException) -> str | None:
+    """The one line for a database server that went away mid-command (None for anything else).
+    SQLAlchemy is looked up, not imported: a command that never opened a database has none."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is None or not isinstance(exc, (errors.OperationalError, errors.InterfaceError)):
+        return None
+    from lll.store.dialect import scrub
+
+    orig = getattr(exc, "orig", None)
+    first = str(orig if orig is not None else exc).strip().splitlines() or [type(exc).__name__]
+    return (f"the database stopped answering ({scrub(first[0])}); the write in progress was rolled back: "
+            "check that it is running, then run the command again")
 
 
 @click.group(cls=LLLGroup)
