@@ -476,3 +476,31 @@ def test_deeply_nested_markup_takes_bounded_time_and_says_so(content_type: str, 
     assert "flattened" in (health["Deep"]["last_error"] or ""), health["Deep"]
     text = query(workspace / "lll.db", "SELECT text FROM items WHERE title = 'Deep entry'")[0]["text"]
     assert "deep words" in text
+
+
+# -- 8. guid collisions --------------------------------------------------------------------------
+
+
+def test_items_sharing_a_guid_are_kept_or_the_merge_is_said(workspace: Path, server: LoopbackServer) -> None:
+    from conftest import MutableFeed, query, rss
+
+    shared = [{"guid": "same-guid", "link": server.url(f"/story/{i}"), "title": f"Story number {i}",
+               "description": f"Story {i} says something of its own, number {i}."} for i in range(50)]
+    repeats = [{"guid": "dup-guid", "link": server.url("/dup"), "title": "The same entry",
+                "description": f"Version {i} of the same entry."} for i in range(3)]
+    feed = MutableFeed(rss(shared + repeats))
+    url = server.route("/shared.xml", feed)
+    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
+                                        encoding="utf-8")
+    run_cli("sources", "add", url, "--name", "Shared")
+    run_cli("fetch", env=DEMO_ENV)
+    db = workspace / "lll.db"
+    titles = sorted(r["title"] for r in query(db, "SELECT title FROM items"))
+    assert titles.count("The same entry") == 1
+    assert sorted(t for t in titles if t.startswith("Story")) == sorted(f"Story number {i}" for i in range(50))
+    health = {row["name"]: row for row in json.loads(run_cli("sources", "list", "--json").stdout)}
+    note = health["Shared"]["last_error"] or ""
+    assert "50 items share a guid" in note and "2 repeated entries" in note and "merged" in note, note
+    feed.set(rss(list(reversed(shared)) + repeats))  # the same feed in another order: no new items
+    run_cli("fetch", env=DEMO_ENV)
+    assert len(query(db, "SELECT id FROM items")) == 51
