@@ -504,3 +504,39 @@ def test_items_sharing_a_guid_are_kept_or_the_merge_is_said(workspace: Path, ser
     feed.set(rss(list(reversed(shared)) + repeats))  # the same feed in another order: no new items
     run_cli("fetch", env=DEMO_ENV)
     assert len(query(db, "SELECT id FROM items")) == 51
+
+
+# -- 6. story units store their own links ---------------------------------------------------------
+
+
+def test_story_units_store_their_own_links_and_the_ledger_still_knows_the_story(workspace: Path,
+                                                                               server: LoopbackServer) -> None:
+    from conftest import feed_reply, query, rss
+
+    from lll.newsletter import Newsletter
+    from lll.store.records import Records
+
+    n = 120
+    items = [{"guid": f"acme-{i}", "link": server.url(f"/post/{i}"), "title": f"Acme launch note {i}",
+              "published": datetime(2026, 4, 8, 6, i % 60, tzinfo=UTC),
+              "content": (f'<p>Acme launched its new model today, writes reporter {i}; see '
+                          f'<a href="https://acme.example/launch">the launch</a> and '
+                          f'<a href="https://acme.example/detail/{i}">detail {i}</a>.</p>')} for i in range(n)]
+    url = server.route("/acme.xml", feed_reply(rss(items)))
+    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
+                                        encoding="utf-8")
+    run_cli("sources", "add", url, "--name", "Acme Wire")
+    run_cli("fetch", env=DEMO_ENV)
+    run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV, ok=None)
+    rows = query(workspace / "lll.db", "SELECT story_id, urls FROM story_units WHERE day = '2026-04-08'")
+    assert len(rows) == n
+    stored = [json.loads(r["urls"]) for r in rows]
+    biggest = max(rows, key=lambda r: sum(1 for x in rows if x["story_id"] == r["story_id"]))["story_id"]
+    size = sum(1 for r in rows if r["story_id"] == biggest)
+    assert size > n // 2, "the items are one story (they share the launch link)"
+    assert max(len(u) for u in stored) <= 3, "each unit keeps only its own links"
+    assert sum(len(u) for u in stored) <= 3 * n  # linear in the units, not units × story links
+    with Newsletter.open(workspace) as letter:
+        entry = next(e for e in Records(letter.store).ledger("2026-04-09") if e.id == biggest)
+    assert "https://acme.example/launch" in entry.urls
+    assert sum(1 for u in entry.urls if u.startswith("https://acme.example/detail/")) >= size

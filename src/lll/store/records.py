@@ -18,9 +18,10 @@ import numpy as np
 import sqlalchemy as sa
 
 from lll.clock import iso, now
-from lll.stories.model import LedgerEntry, Story
 from lll.store import schema as t
 from lll.store.db import Store
+from lll.stories.dedup import url_keys
+from lll.stories.model import LedgerEntry, Story
 from lll.write.plan import DueClock, Plan
 
 
@@ -155,7 +156,9 @@ class Records:
                 conn.execute(t.stories.insert(), new_stories)
             unit_rows = [dict(story_id=s.id, unit_id=u.id, item_id=u.item.id, day=day, status=s.status,
                               span_start=u.start, span_end=u.end, title=u.title[:500],
-                              urls=json.dumps(sorted(s.urls)),
+                              # the unit's own links: the ledger joins a story's units again (the
+                              # story's whole list on each of its units grew with the square)
+                              urls=json.dumps(sorted(url_keys(u) & s.urls)),
                               vector=None if s.vector is None else np.asarray(s.vector, np.float32).tobytes())
                          for s in stories for u in s.units]
             if unit_rows:
