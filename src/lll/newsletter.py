@@ -12,7 +12,6 @@ from pathlib import Path
 from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
 from lll.fetch.run import FetchReport, FetchRun, SourceOutcome
-from lll.sources.bulk import add_outlines
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
 from lll.store.db import SourceHealth
@@ -68,8 +67,16 @@ class Newsletter:
         found, skipped = read_opml_file(path)
         if not found and not skipped:
             raise SourceError(f"{path}: no feeds found (no <outline xmlUrl=...>)")
-        added, updated, refused = add_outlines(self.store.engine, found)  # one transaction
-        return added, updated, skipped + refused
+        added = updated = 0
+        for outline in found:
+            try:
+                _, created = self._add(outline.url, name=outline.name, weight=outline.weight,
+                                       kind=outline.kind, site_url=outline.site_url)
+            except SourceError as exc:
+                skipped.append(str(exc))
+                continue
+            added, updated = added + created, updated + (not created)
+        return added, updated, skipped
 
     def export_opml(self) -> str:
         health = self.store.health()
