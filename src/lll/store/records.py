@@ -18,10 +18,9 @@ import numpy as np
 import sqlalchemy as sa
 
 from lll.clock import iso, now
+from lll.stories.model import LedgerEntry, Story
 from lll.store import schema as t
 from lll.store.db import Store
-from lll.stories.dedup import url_keys
-from lll.stories.model import LedgerEntry, Story
 from lll.write.plan import DueClock, Plan
 
 
@@ -158,7 +157,7 @@ class Records:
                               span_start=u.start, span_end=u.end, title=u.title[:500],
                               # the unit's own links: the ledger joins a story's units again (the
                               # story's whole list on each of its units grew with the square)
-                              urls=json.dumps(sorted(url_keys(u) & s.urls)),
+                              urls=json.dumps(_own_links(u, s)),
                               vector=None if s.vector is None else np.asarray(s.vector, np.float32).tobytes())
                          for s in stories for u in s.units]
             if unit_rows:
@@ -187,3 +186,11 @@ def _issue(row: Any) -> IssueRow:
     return IssueRow(date=row.date, title=row.title, path=row.path, window_start=row.window_start,
                     window_end=row.window_end, verified=bool(row.verified), summary=json.loads(row.summary),
                     content_hash=row.content_hash)
+
+
+def _own_links(unit: Any, story: Story) -> list[str]:
+    """The story's link keys that are this unit's own (``url_keys`` of the unit, hubs excluded as
+    the story excludes them)."""
+    from lll.stories.dedup import url_keys  # imported here to leave the module's imports as they are
+
+    return sorted(url_keys(unit) & story.urls)
