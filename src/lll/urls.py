@@ -61,6 +61,8 @@ def _canonical_general(raw: str, keep_fragment: bool) -> str:
     host = (parts.hostname or "").lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
+    if ":" in host:  # an IPv6 literal: urlsplit gives it without its brackets
+        host = f"[{host}]"
     port = parts.port if _port_ok(parts) else None
     netloc = host if port is None or str(port) == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%")

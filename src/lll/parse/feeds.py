@@ -224,19 +224,54 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_autho
 def _build(url: str, kind: str, title: str, link: str, entries: list[Any], warning: str,
            author: str = "") -> ParsedFeed:
     feed_link = link or url
-    items: dict[str, ParsedItem] = {}
+    parsed: list[ParsedItem] = []
     skipped = 0
     for entry in entries:
         try:
-            item = parse_entry(entry, kind, url, feed_link, author)
+            parsed.append(parse_entry(entry, kind, url, feed_link, author))
         except (ValueError, TypeError, AttributeError, KeyError):  # one bad entry costs only itself
             skipped += 1
-            continue
-        items.setdefault(item.identity, item)  # a repeated guid keeps its first entry
+    kept, notes = _distinct(parsed)
     if skipped:
-        warning = "; ".join(w for w in (warning, f"{skipped} malformed item(s) skipped") if w)
-    return ParsedFeed(title=_plain(title), link=feed_link, kind=kind, items=tuple(items.values()),
-                      warning=warning[:500])
+        notes.append(f"{skipped} malformed item(s) skipped")
+    warning = "; ".join(w for w in (warning, *notes) if w)
+    return ParsedFeed(title=_plain(title), link=feed_link, kind=kind, items=kept, warning=warning[:500])
+
+
+def _distinct(parsed: list[ParsedItem]) -> tuple[tuple[ParsedItem, ...], list[str]]:
+    """One item per identity. Entries that share a guid but link to different pages are distinct
+    items: each gets the guid plus a hash of its link as identity — whatever the order of the
+    feed, so reruns find the same items. Entries with the same guid and link are one item (the
+    first is kept: a repost, a generator listing a post twice), and the notes say so."""
+    groups: dict[str, list[ParsedItem]] = {}
+    for item in parsed:
+        groups.setdefault(item.identity, []).append(item)
+    kept: dict[str, ParsedItem] = {}
+    split = merged = 0
+    for identity, group in groups.items():
+        if len(group) == 1:
+            kept.setdefault(identity, group[0])
+            continue
+        if len({i.canonical_url or i.title for i in group}) == 1:
+            kept.setdefault(identity, group[0])
+            merged += len(group) - 1
+            continue
+        for item in group:
+            digest = hashlib.sha1((item.canonical_url or item.title).encode()).hexdigest()[:12]
+            alias = f"{identity}#lll-{digest}"
+            if alias in kept:
+                merged += 1
+            else:
+                kept[alias] = replace(item, identity=alias)
+                split += 1
+    notes = []
+    if split:
+        notes.append(f"{split} items share a guid with another item but link to other pages: kept as "
+                     "distinct items")
+    if merged:
+        notes.append(f"{merged} repeated entries (same guid and link, other title or text) merged into the "
+                     "first")
+    return tuple(kept.values()), notes
 
 
 def _read_feedparser(body: bytes, url: str, content_type: str) -> FeedDocument:

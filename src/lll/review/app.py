@@ -64,8 +64,11 @@ def create_app(letter: Newsletter, *, token: str, targets: Sequence[str] | None 
         body = await request.body()
         if len(body) > MAX_BODY:
             raise _Refused(413, "too large for an issue")
-        fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True,
-                                                   max_num_fields=20).items()}
+        try:
+            parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=20)
+        except ValueError as exc:  # more fields than any form of the page has
+            raise _Refused(400, "too many form fields") from exc
+        fields = {k: v[-1] for k, v in parsed.items()}
         if not guard.check_form(fields):
             raise _Refused(403, "the form's CSRF field is missing or wrong: reload the page")
         return fields

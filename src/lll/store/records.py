@@ -161,7 +161,9 @@ class Records:
                 conn.execute(insert(conn, t.stories).on_conflict_do_nothing(index_elements=["id"]), new_stories)
             unit_rows = [dict(story_id=s.id, unit_id=u.id, item_id=u.item.id, day=day, status=s.status,
                               span_start=u.start, span_end=u.end, title=u.title[:500],
-                              urls=json.dumps(sorted(s.urls)),
+                              # the unit's own links: the ledger joins a story's units again (the
+                              # story's whole list on each of its units grew with the square)
+                              urls=json.dumps(_own_links(u, s)),
                               vector=None if s.vector is None else np.asarray(s.vector, np.float32).tobytes())
                          for s in stories for u in s.units]
             if unit_rows:
@@ -190,3 +192,11 @@ def _issue(row: Any) -> IssueRow:
     return IssueRow(date=row.date, title=row.title, path=row.path, window_start=row.window_start,
                     window_end=row.window_end, verified=bool(row.verified), summary=json.loads(row.summary),
                     content_hash=row.content_hash)
+
+
+def _own_links(unit: Any, story: Story) -> list[str]:
+    """The story's link keys that are this unit's own (``url_keys`` of the unit, hubs excluded as
+    the story excludes them)."""
+    from lll.stories.dedup import url_keys  # imported here to leave the module's imports as they are
+
+    return sorted(url_keys(unit) & story.urls)
