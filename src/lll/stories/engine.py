@@ -128,14 +128,16 @@ REFERS_BACK = re.compile(
 
 def _story_entities(story_units: Sequence[StoryUnit]) -> frozenset[str]:
     """The specific names a story's titles give: what the story is about, not what it mentions."""
-    found: set[str] = set()
-    for unit in story_units[:6]:
-        found |= specific(unit.title)
-    return frozenset(n for n in found if not _organisation(n))
+    return frozenset().union(*(title_names(unit.title) for unit in story_units[:6]))
 
 
 def _entry_entities(entry: LedgerEntry) -> frozenset[str]:
-    return frozenset(n for n in specific(entry.title) if not _organisation(n))
+    return title_names(entry.title)
+
+
+def title_names(title: str) -> frozenset[str]:
+    """The specific names of a title that say which story it is (makers' own names left out)."""
+    return frozenset(n for n in specific(title) if not _organisation(n))
 
 
 _ORGANISATION = re.compile(r"\b(?:ai|labs?|inc|research|institute|university|foundation|news|blog)$")

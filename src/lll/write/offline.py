@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lll.records import TRANSCRIPT_HEADING
-from lll.stories.entities import entities, phrase_spans, shared, specific
+from lll.stories.entities import GENERIC, entities, phrase_spans, shared, specific
 from lll.stories.model import Story
 from lll.stories.units import ACTIVITY, StoryUnit
 from lll.text import long_date, sentence_spans, words
@@ -24,7 +24,7 @@ SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to 
 VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a paper", "hn": "pointed to",
          "github": "released"}
 # How a one-sentence brief names what the source put out: "Claude Blog published “…”."
-BRIEF_VERBS = {"newsletter": "ran", "podcast": "released an episode,", "arxiv": "published a paper,",
+BRIEF_VERBS = {"newsletter": "highlighted", "podcast": "released an episode,", "arxiv": "published a paper,",
                "github": "released", "hn": "pointed to"}
 MAX_HEADING_WORDS = 10
 MIN_LEDE_WORDS = 6
@@ -90,7 +90,10 @@ def subject(title: str) -> str:
     ("GPT-5.5 Instant", "Claude Managed Agents"), else the whole title when it is short,
     else its head up to a natural break. "" when the title gives no clean subject."""
     text = re.sub(r"\s*\([^)]*\)", "", " ".join(title.split())).strip().rstrip(".:!?")
-    spans = phrase_spans(text, keep_common=True)
+    opener = re.match(r"([A-Z][\w.+&'’-]*[\w+]) (?:[a-z]+s|[a-z]+ed)\b", text)  # "Quill raises …"
+    if opener and opener.group(1).lower() not in GENERIC:
+        return opener.group(1)
+    spans = [(s, e) for s, e in phrase_spans(text, keep_common=True) if not text[s].isdigit() and text[s] != "$"]
     if spans:
         s, e = spans[0]
         found = text[s:e].strip(" -–—:,")
@@ -360,8 +363,8 @@ class OfflineWriter:
                                   citations=(Citation(url=link, source=self.newsletter_name,
                                                       issue_date=previous.told_in),), role="callback"))
         if teller is not unit or not body:
-            text = brief(unit)
-            if prose.printable(text, 4) and not prose.repeats(text, self._told):
+            text = brief(unit)  # a post with only a title still names who made the news
+            if prose.printable(text, 4) and (teller is not unit or not prose.repeats(text, self._told)):
                 self._told.append(text)
                 parts.append(Sentence(text.replace(unit.item.source_name, _link(unit.item.source_name, unit.item.url),
                                                    1), citations=(citation,), role="source"))

@@ -23,7 +23,7 @@ _RESIDUE = (
     (re.compile(r"\b(?:The|This|An?) (?:image|screenshot|meme|infographic|photo|chart) (?:is|shows|depicts)\b",
                 re.I), "a description of an image or a post"),
     (re.compile(r"^\W*(?:(?:One|A|Another|Several|Many|Some|Other|Top|The)\s+)?(?:commenters?|comments?|"
-                r"repl(?:y|ies)|users?|posters?|redditors?|the OP|OP)\b", re.I), "forum comments"),
+                r"repl(?:y|ies)|redditors?|the OP|OP)\b", re.I), "forum comments"),
     (re.compile(r"\b(?:commenters?|redditors?|upvoted|downvoted|subreddit|the OP)\b", re.I), "forum comments"),
     (re.compile(r"^\W*(?:See|Read|Watch|Link|Links|Source|Sources|Via|Thread|More)\b[^.]*?(?:\bhere\b|:|@)",
                 re.I), "a pointer to elsewhere"),
@@ -33,7 +33,7 @@ _RESIDUE = (
     (re.compile(r"\((?:[A-Za-z0-9_]*(?:[a-z][A-Z]|_|[a-z]\d)[A-Za-z0-9_]*|[a-z][a-z0-9_]{4,})\)"),
      "a social handle (who posted, in the digest's shorthand)"),
 )
-_HANDLE = re.compile(r"(?<![\w/])@\w{2,}")
+_HANDLE = re.compile(r"(?<![\w/])@\w+")
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
 _DANGLING = frozenset("a an and as at but by for from in into of on or the to via vs with that which who "
                       "whose than then its their our your his her is are was were be been".split())
