@@ -58,7 +58,7 @@ def test_a_busy_workspace_exits_75_naming_the_holder(held) -> None:  # type: ign
     done = _lll(ws, "run", "--date", "2026-05-01")
     assert time.monotonic() - started < 30  # at once: `lll run` does not wait
     assert done.returncode == EX_TEMPFAIL == 75, (done.returncode, done.stderr)
-    assert f"the workspace is busy (lll run (pid {holder.pid}))" in done.stderr
+    assert f"the workspace is busy (lll run, pid {holder.pid})" in done.stderr
     assert "try again when it finishes" in done.stderr
     assert not (ws / "issues" / "2026-05-01.md").exists()
 
@@ -95,7 +95,7 @@ def test_an_unsupported_claim_exits_1(tmp_path: Path) -> None:
     assert _lll(ws, "init").returncode == 0
     issue = ws / "issues" / "2026-05-01.md"
     issue.parent.mkdir(exist_ok=True)
-    issue.write_text("# Letters\n\nOpenAI raised $40 billion, says [a blog](https://nowhere.example/x).\n",
-                     encoding="utf-8")
+    issue.write_text('---\ntitle: "Letters 05/01/2026"\npublished: false\ntags: ai\n---\n\n'
+                     "OpenAI raised $40 billion, says [a blog](https://nowhere.example/x).\n", encoding="utf-8")
     done = _lll(ws, "verify", str(issue))
     assert done.returncode == 1, (done.returncode, done.stderr)
