@@ -319,11 +319,13 @@ def running_clock(sentence: str, due: str, *, story_id: str = "s-old", n: int = 
 def test_running_clocks_fill_the_watch_list_and_are_not_opened_twice() -> None:
     sprint = "The third sprint of the AgentBeats competition launches on April 13."
     running = [running_clock(sprint, "2026-04-13"),
-               running_clock("Submissions close on April 20.", "2026-04-20", story_id="s-old2", n=2)]
+               running_clock("Submissions close on April 16.", "2026-04-16", story_id="s-old2", n=2),
+               running_clock("The final report is due on May 30.", "2026-05-30", story_id="s-old3", n=3)]
     restated = clocky(1, 8.0, "The third sprint of the AgentBeats competition launches on April 13.")
     p = plan([make_story(0, 9.0), restated, make_story(2, 7.0)], find_clocks=find_clocks, running=running)
     assert p.clocks == ()                       # the restated date is the running clock, not a new one
-    assert [c.due for c in p.running] == ["2026-04-13", "2026-04-20"]
+    # listed again as their dates draw near (within a week), not in every issue until May 30
+    assert [c.due for c in p.running] == ["2026-04-13", "2026-04-16"]
     fresh = clocky(3, 8.0, "The full report will arrive on April 17.")
     p2 = plan([make_story(0, 9.0), fresh, make_story(2, 7.0)], find_clocks=find_clocks, running=running)
     assert len(p2.clocks) == 1 and [c.due for c in p2.running] == ["2026-04-13"]  # one opened + one running
@@ -482,7 +484,7 @@ def test_the_watch_list_heading_spells_out_its_count() -> None:
     markdown = render_markdown(draft)
     assert len(draft.clocks) == 1
     assert "## One Clock Worth Watching" in markdown
-    two = day_plan(running=[running_clock("Submissions close on April 20.", "2026-04-20")])
+    two = day_plan(running=[running_clock("Submissions close on April 16.", "2026-04-16")])
     markdown = render_markdown(writer().write(two))
     h3 = [line for line in markdown.split("Clocks Worth Watching", 1)[1].splitlines() if line.startswith("### ")]
     assert "## Two Clocks Worth Watching" in markdown and len(h3) == 2

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from lll.stories.dedup import LAYERS, DedupSettings, dedup, hub_links, url_keys
 from lll.stories.embed import Embedder
-from lll.stories.entities import shared, specific
+from lll.stories.entities import shared, specific_in_order
 from lll.stories.ledger import LedgerSettings, Match, classify
 from lll.stories.model import LedgerEntry, LeftOut, Story
 from lll.stories.rank import PRIMARY_KINDS, RankSettings, score
@@ -136,8 +136,10 @@ def _entry_entities(entry: LedgerEntry) -> frozenset[str]:
 
 
 def title_names(title: str) -> frozenset[str]:
-    """The specific names of a title that say which story it is (makers' own names left out)."""
-    return frozenset(n for n in specific(title) if not _organisation(n))
+    """The name a title is about: its first specific name, a maker's own name left out
+    ("Anthropic launched Claude Opus 4.8, an update over Opus 4.7" is about Claude Opus 4.8)."""
+    names = [n for n in specific_in_order(title) if not _organisation(n)]
+    return frozenset(names[:1])
 
 
 _ORGANISATION = re.compile(r"\b(?:ai|labs?|inc|research|institute|university|foundation|news|blog)$")

@@ -119,12 +119,17 @@ def specific(text: str) -> frozenset[str]:
     """The names of ``text`` that pick out one thing — several words ("Muse Spark"), a version
     ("GPT-5.5", "Gemma 4") or an inner capital ("RadixArk") — folded to lower case. One plain
     capitalised word ("Perplexity", "Agents") names a company or a topic, not a story."""
-    found: set[str] = set()
+    return frozenset(specific_in_order(text))
+
+
+def specific_in_order(text: str) -> list[str]:
+    """``specific`` names in the order the text gives them: a title's first is its subject."""
+    found: list[str] = []
     for phrase in phrases(text):
         tokens = phrase.split()
-        if len(tokens) >= 2 or _shape(tokens[0]) in ("digit", "inner"):
-            found.add(phrase.lower())
-    return frozenset(found)
+        if (len(tokens) >= 2 or _shape(tokens[0]) in ("digit", "inner")) and phrase.lower() not in found:
+            found.append(phrase.lower())
+    return found
 
 
 def shared(a: Iterable[str], b: Iterable[str]) -> frozenset[str]:

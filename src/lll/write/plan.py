@@ -69,6 +69,7 @@ class PlanSettings:
     max_community: int = 1     # forum threads an issue tells (never the lede)
     max_arxiv: int = 3         # papers from an arXiv listing, told together
     max_changelog: int = 1     # release-notes entries per source
+    relist_days: int = 7       # a running clock is listed again when due within this many days
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,8 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
     for clock in running:
         if len(clocks) + len(listed) >= max(settings.min_clocks, 0) or len(clocks) + len(listed) >= settings.max_clocks:
             break
+        if (date.fromisoformat(clock.due) - date.fromisoformat(day)).days > settings.relist_days:
+            continue  # listed again only as its date draws near, not in every issue until then
         key = (clock.due, clock.sentence)
         if any(same_clock(key, (c.finding.due.isoformat(), c.finding.sentence)) for c in clocks) \
                 or any(same_clock(key, (o.due, o.sentence)) for o in listed):
