@@ -39,7 +39,7 @@ class RankSettings:
     relevance_base: float = 0.2
     primary: float = 1.0        # a lab or company telling its own news
     launch: float = 0.6         # ... and it is a launch, a release, a result
-    digest_position: float = 0.6  # a digest's first stories are its biggest (decays with position)
+    digest_position: float = 1.0  # a digest's first stories are its biggest (decays with position)
     community: float = 1.5      # a forum thread a digest recaps
     activity: float = 0.15      # per decade of a forum thread's engagement
     changelog: float = 1.0      # a release-notes entry

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lll.records import TRANSCRIPT_HEADING
-from lll.stories.entities import GENERIC, entities, phrase_spans, shared, specific
+from lll.stories.entities import FIELD_NAMES, GENERIC, entities, phrase_spans, shared, specific
 from lll.stories.model import Story
 from lll.stories.units import ACTIVITY, StoryUnit
 from lll.text import long_date, sentence_spans, words
@@ -93,7 +93,9 @@ def subject(title: str) -> str:
     opener = re.match(r"([A-Z][\w.+&'’-]*[\w+]) (?:[a-z]+s|[a-z]+ed)\b", text)  # "Quill raises …"
     if opener and opener.group(1).lower() not in GENERIC:
         return opener.group(1)
-    spans = [(s, e) for s, e in phrase_spans(text, keep_common=True) if not text[s].isdigit() and text[s] != "$"]
+    spans = [(s, e) for s, e in phrase_spans(text, keep_common=True)
+             if not text[s].isdigit() and text[s] != "$" and not re.search(r"/[a-z]", text[s:e])
+             and not all(w.lower() in FIELD_NAMES for w in text[s:e].split())]  # not "AI", not "IDE/app"
     if spans:
         s, e = spans[0]
         found = text[s:e].strip(" -–—:,")
@@ -362,6 +364,8 @@ class OfflineWriter:
                                   f"[{long_date(previous.told_in)}]({link}):",
                                   citations=(Citation(url=link, source=self.newsletter_name,
                                                       issue_date=previous.told_in),), role="callback"))
+        if not body and not unit.id.endswith(":0"):
+            return None  # a digest's bullet with no sentence fit to print: its bold lead alone says too little
         if teller is not unit or not body:
             text = brief(unit)  # a post with only a title still names who made the news
             if prose.printable(text, 4) and (teller is not unit or not prose.repeats(text, self._told)):
