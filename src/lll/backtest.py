@@ -13,11 +13,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from lll.charts import Series, heatmap, stacked_bars
 from lll.clock import frozen_at
 from lll.demo.server import PLACEHOLDER, CorpusServer
 from lll.draft import Drafter, DraftResult, end_of_day
 from lll.errors import LLLError
-from lll.charts import Series, heatmap, stacked_bars
 from lll.fetch.run import FetchReport
 from lll.newsletter import Newsletter
 from lll.store import schema as t
@@ -216,7 +216,8 @@ def totals(report: BacktestReport) -> dict[str, float]:
 
 def render_markdown(report: BacktestReport) -> str:
     lines = [f"# Backtest of {report.corpus.name}", "",
-             f"{len(report.days)} days, {report.days[0].day} to {report.days[-1].day}." if report.days else "No days.", ""]
+             f"{len(report.days)} days, {report.days[0].day} to {report.days[-1].day}." if report.days
+             else "No days.", ""]
     lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_row(d)) + " |" for d in report.days]
     lines += ["", "## Totals", ""] + [f"- {k.replace('_', ' ')}: {v}" for k, v in totals(report).items()]
@@ -231,7 +232,8 @@ def render_markdown(report: BacktestReport) -> str:
         lines += ["", "## New items per source per day", "",
                   "| source | " + " | ".join(d[5:] for d in days) + " | total |", "|" + "---|" * (len(days) + 2)]
         lines += ["| " + s.replace("|", "/") + " | " + " | ".join(
-            str(d.per_source_new.get(s, "")) for d in report.days) + f" | {sum(d.per_source_new.get(s, 0) for d in report.days)} |"
+            str(d.per_source_new.get(s, "")) for d in report.days) \
+            + f" | {sum(d.per_source_new.get(s, 0) for d in report.days)} |"
             for s in sources]
     lines += ["", "## Issues", ""] + [f"- [{d.day}](../issues/{d.day}.md): {d.draft.draft.lede.markdown}"
                                       for d in report.days]
@@ -280,9 +282,11 @@ def render_html(report: BacktestReport) -> str:
     items = "".join(f"<li>{html.escape(k.replace('_', ' '))}: {v}</li>" for k, v in total.items())
     cost = total["model_cost_usd"]
     cost_note = (f"Model cost ${cost:.2f} in all." if cost else
-                 "Model cost $0.00: the offline writer drafted every day (set [models] in lll.toml to write with a model).")
+                 "Model cost $0.00: the offline writer drafted every day "
+                 "(set [models] in lll.toml to write with a model).")
     figure = "".join(f"<figure>{svg}</figure>" for svg in charts(report))
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Backtest {html.escape(report.corpus.name)}</title>
+    name = html.escape(report.corpus.name)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Backtest {name}</title>
 <style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#123}}figure{{margin:1.5em 0}}
 table{{border-collapse:collapse;font-size:11px}}td,th{{border:1px solid #ccc;padding:2px 4px;text-align:right}}
 td:first-child{{text-align:left;white-space:nowrap}}.totals{{columns:3;font-size:13px}}</style></head><body>

@@ -89,9 +89,10 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series], *,
            f'height="{total_h}" role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif">',
            f'<text x="0" y="16" font-size="14" font-weight="600">{escape(title)}</text>']
     if legend_h:
-        x = left
+        x: float = left
         for k, s in enumerate(series):
-            out.append(f'<rect class="legend" x="{x}" y="28" width="11" height="11" fill="{PALETTE[k % len(PALETTE)]}"/>'
+            colour = PALETTE[k % len(PALETTE)]
+            out.append(f'<rect class="legend" x="{x}" y="28" width="11" height="11" fill="{colour}"/>'
                        f'<text x="{x + 15}" y="38" font-size="{FONT}">{escape(s.name)}</text>')
             x += 15 + len(s.name) * FONT * CHAR_WIDTH + 22
     for tick in ticks:
@@ -115,7 +116,8 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series], *,
                        f'data-value="{value:g}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                        f'fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(tip)}</title></rect>')
         if squeeze < 1.0:
-            out.append(f'<path class="break" d="M{x - 2:.1f} {top_pad + 14} l{bar_w + 4:.1f} -8 v5 l-{bar_w + 4:.1f} 8 z" '
+            out.append(f'<path class="break" d="M{x - 2:.1f} {top_pad + 14} l{bar_w + 4:.1f} -8 v5 '
+                       f'l-{bar_w + 4:.1f} 8 z" '
                        f'fill="#fff"/><text class="cut" x="{x + bar_w / 2:.1f}" y="{top_pad - 3}" font-size="{FONT}" '
                        f'text-anchor="middle" font-weight="600">{escape(_fmt(totals[i]))}</text>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{base_y}" y2="{base_y}" stroke="#555"/>')

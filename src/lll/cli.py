@@ -454,7 +454,8 @@ def publish(ctx: click.Context, day: str, target: str, dry_run: bool, public: bo
 def serve(ctx: click.Context, port: int, day: str | None, targets: tuple[str, ...]) -> None:
     """The review page on 127.0.0.1: read, check, edit and approve the drafts."""
     from lll.review import create_app
-    from lll.review.server import bind, new_token, serve as run_server
+    from lll.review.server import bind, new_token
+    from lll.review.server import serve as run_server
 
     token = new_token()
     with _open(ctx) as letter:

@@ -21,29 +21,36 @@ from pathlib import Path
 from typing import Any
 
 from lll.clock import iso, now, parse_instant
-from lll.text import clean_title
 from lll.errors import HandEditedError, LLLError, VerificationError
 from lll.issues import WRITTEN_HASHES_KEPT, Issues, written_hashes
 from lll.llm.cache import StoreAnswers
 from lll.llm.setup import ModelChoice, open_session
 from lll.newsletter import Newsletter
+from lll.records import Link
+from lll.store.records import Records
 from lll.stories.clocks import extract_clocks
 from lll.stories.embed import Embedder, default_embedder
 from lll.stories.engine import build_stories
-from lll.stories.vectors import CachedEmbedder, StoreVectors
 from lll.stories.units import ItemView, StoryUnit
-from lll.records import Link
-from lll.store.records import Records
+from lll.stories.vectors import CachedEmbedder, StoreVectors
+from lll.text import clean_title
 from lll.verify.claims import links, strip_links
 from lll.verify.evidence import StoreResolver
 from lll.verify.verifier import VerifyReport, looks_like_issue, verify_markdown
-from lll.write.model import Draft, Paragraph, Section, Sentence
-from lll.write.offline import (TEMPLATE_WORDS, OfflineWriter, empty_lede, fallback_heading, safe_lede, section_of,
-                               with_short_note)
-from lll.write.plan import ClockFinding, Plan, plan_issue
-from lll.write.render import render_markdown
 from lll.write.llm_writer import LLMWriter, WriterRun
+from lll.write.model import Draft, Paragraph, Section, Sentence
+from lll.write.offline import (
+    TEMPLATE_WORDS,
+    OfflineWriter,
+    empty_lede,
+    fallback_heading,
+    safe_lede,
+    section_of,
+    with_short_note,
+)
+from lll.write.plan import ClockFinding, Plan, plan_issue
 from lll.write.provenance import issue_json, written_story_ids
+from lll.write.render import render_markdown
 
 MAX_REPAIR_ROUNDS = 4
 FIRST_EMPTY = "The sources have no items in this first issue's window."  # no name but "The" to verify
@@ -69,7 +76,8 @@ class DraftResult:
         considered = self.counts.get("new", 0) + self.counts.get("update", 0) + self.counts.get("repeat", 0)
         verdict = "verified" if self.report.ok else f"{len(self.report.failures)} unsupported claim(s)"
         dropped = f", {len(self.draft.dropped)} sentence(s) dropped" if self.draft.dropped else ""
-        cost = "cost $0.00 (offline writer)" if self.run is None else f"{self.run.cost_line()}; {self.run.writer_line()}"
+        cost = ("cost $0.00 (offline writer)" if self.run is None
+                else f"{self.run.cost_line()}; {self.run.writer_line()}")
         day = f"{self.day}: " if with_day else ""
         return (f"{day}{plural(self.counts.get('items', 0), 'item')}, "
                 f"{plural(self.counts.get('units', 0), 'story unit')}, "
@@ -167,9 +175,10 @@ class Drafter:
                            f"from LLL” line); `lll verify` checks an issues/DATE.md that `lll draft` wrote")
         return self.verify_text(markdown)
 
-    def verify_text(self, markdown: str) -> VerifyReport:
+    def verify_text(self, markdown: str, resolver: StoreResolver | None = None) -> VerifyReport:
         """Verify an issue's Markdown as it stands (a file, or an editor's unsaved text)."""
-        return verify_markdown(markdown, self.resolver(), names=self.names(), display_names=self.display_names(),
+        return verify_markdown(markdown, resolver or self.resolver(), names=self.names(),
+                               display_names=self.display_names(),
                                newsletter_name=self.letter.config.newsletter.name)
 
     def hand_edited(self, day: str) -> Path | None:
@@ -275,16 +284,14 @@ class Drafter:
                          newsletter=self.letter.config.newsletter.name, repair_rounds=settings.repair_rounds)
 
     def verify_draft(self, draft: Draft) -> VerifyReport:
-        return verify_markdown(render_markdown(draft), self.resolver(), names=self.names(), display_names=self.display_names(),
-                               newsletter_name=self.letter.config.newsletter.name)
+        return self.verify_text(render_markdown(draft))
 
     def _verify_and_repair(self, draft: Draft) -> tuple[Draft, VerifyReport]:
         """Verify; drop each sentence that carries an unsupported claim; verify again."""
         resolver = self.resolver()
         dropped: list[str] = list(draft.dropped)
         for _round in range(MAX_REPAIR_ROUNDS):
-            report = verify_markdown(render_markdown(draft), resolver, names=self.names(), display_names=self.display_names(),
-                                     newsletter_name=self.letter.config.newsletter.name)
+            report = self.verify_text(render_markdown(draft), resolver)
             claim_failures = [f for f in report.failures if f.kind != "structure"]
             if not claim_failures:
                 return draft, report
@@ -293,8 +300,7 @@ class Drafter:
                 return draft, report
             dropped += removed
             draft = with_short_note(replace(draft, dropped=tuple(dropped)))
-        return draft, verify_markdown(render_markdown(draft), resolver, names=self.names(), display_names=self.display_names(),
-                                      newsletter_name=self.letter.config.newsletter.name)
+        return draft, self.verify_text(render_markdown(draft), resolver)
 
     def _save(self, day: str, draft: Draft, plan: Plan, report: VerifyReport, stories: Any,
               counts: dict[str, int], window: tuple[str, str], timings: dict[str, float],

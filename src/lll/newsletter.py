@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
+from lll.records import SOURCE_KINDS, Source
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
 from lll.store.db import RemovedSource, SourceHealth
-from lll.records import SOURCE_KINDS, Source
 from lll.urls import is_http_url
 from lll.workspace import Workspace
 

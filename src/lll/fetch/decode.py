@@ -62,7 +62,7 @@ class Brotli:
         self._obj = brotli.Decompressor()
 
     def feed(self, data: bytes) -> bytes:
-        out = self._obj.process(data, output_buffer_limit=self.limit + 1)
+        out: bytes = self._obj.process(data, output_buffer_limit=self.limit + 1)
         if len(out) > self.limit or not self._obj.can_accept_more_data():
             raise BodyTooLarge
         return out

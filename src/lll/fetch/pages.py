@@ -11,8 +11,8 @@ from lll.fetch.http import HttpClient
 from lll.parse.extract import extract_article
 from lll.parse.feeds import with_fulltext
 from lll.parse.transcript import transcript_to_text
-from lll.store import Store
 from lll.records import TRANSCRIPT_HEADING, ParsedItem
+from lll.store import Store
 from lll.urls import canonical_url
 
 RETRY_FAILED_AFTER = timedelta(hours=20)

@@ -22,10 +22,10 @@ from lll.fetch.guard import Resolver, system_resolver
 from lll.fetch.http import HttpClient
 from lll.fetch.pages import PageFetcher
 from lll.parse.feeds import parse_feed
+from lll.records import ParsedFeed, Source
 from lll.store import Store
 from lll.store.batch import BatchWriter
 from lll.store.db import write_failure, write_fetch
-from lll.records import ParsedFeed, Source
 
 POOL_THRESHOLD = 24  # sources: below this, parse inline (a process pool costs ~0.3 s to start)
 

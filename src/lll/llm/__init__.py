@@ -8,8 +8,15 @@ errors (``errors``). The writer that uses them is ``lll.write.llm_writer``.
 """
 
 from lll.llm.cost import Budget, CostReport, PriceTable
-from lll.llm.errors import (BudgetExceeded, MissingKeyError, ModelCallError, ModelError, ModelOutputError,
-                            ModelSetupError, ModelTimeout)
+from lll.llm.errors import (
+                            BudgetExceeded,
+                            MissingKeyError,
+                            ModelCallError,
+                            ModelError,
+                            ModelOutputError,
+                            ModelSetupError,
+                            ModelTimeout,
+)
 from lll.llm.models import LLMModel, ModelReply, RetryPolicy, open_model
 from lll.llm.prompts import PromptTemplate, load_prompt
 from lll.llm.session import ModelSession

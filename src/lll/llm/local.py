@@ -27,7 +27,7 @@ class GGUFModel(llm.Model):
     can_stream = False
     supports_schema = True
 
-    class Options(llm.Options):  # type: ignore[misc]
+    class Options(llm.Options):
         max_tokens: int | None = None
 
     def __init__(self, path: Path, chat_format: str | None = None, n_ctx: int = 4096) -> None:

@@ -80,7 +80,8 @@ class ModelSession:
         system, user = template.render(inputs)
         json_schema = schema.model_json_schema()
         if not model.supports_schema:
-            user += "\n\nReply with one JSON object that matches this JSON schema, and nothing else:\n" + dump(json_schema)
+            user += ("\n\nReply with one JSON object that matches this JSON schema, and nothing else:\n"
+                     + dump(json_schema))
         try:
             return self._ask(role, model, template, system, user, schema, json_schema, purpose, max_tokens)
         except ModelOutputError as first:

@@ -22,7 +22,7 @@ _SPEAKER = re.compile(r"^([A-Z][\w .'-]{0,40}):\s+(.*)$")
 def _paragraphs(cues: list[tuple[str, str]]) -> str:
     """Join (speaker, text) cues: one paragraph per change of speaker."""
     paras: list[str] = []
-    current, words = "", []
+    current, words = "", list[str]()
     for speaker, text in cues:
         if speaker != current and words:
             paras.append((f"{current}: " if current else "") + " ".join(words))

@@ -11,8 +11,7 @@ article or email.
 
 from lll.publish.ledger import Entry, Ledger, RemoteObject, Slot, publish_once
 from lll.publish.model import PublishableIssue, Receipt, load_issue
-from lll.publish.registry import (ENTRY_POINT_GROUP, Publisher, PublishContext, PublisherFactory, Registry,
-                                  load_registry)
+from lll.publish.registry import ENTRY_POINT_GROUP, PublishContext, Publisher, PublisherFactory, Registry, load_registry
 from lll.publish.service import Publishing
 
 __all__ = [

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lll.errors import PublishError
 from lll.publish.http import ApiPublisher, Response
 from lll.publish.ledger import Gone, RemoteObject, Unclear
 from lll.publish.model import PublishableIssue
-from lll.errors import PublishError
 
 API_VERSION = "2026-04-01"
 DRAFT = "draft"

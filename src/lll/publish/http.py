@@ -29,7 +29,7 @@ import httpx
 from lll.config import USER_AGENT, PublishSettings
 from lll.errors import PublishError
 from lll.fetch.http import retry_after_seconds
-from lll.publish.ledger import Unclear, publish_once
+from lll.publish.ledger import RemoteObject, Unclear, publish_once
 from lll.publish.model import PublishableIssue, Receipt
 from lll.publish.settings import http_target
 
@@ -188,6 +188,7 @@ class ApiPublisher:
 
     name: str
     label: str
+    public: bool = False
     extra_headers: Mapping[str, str] = {}
 
     def __init__(self, ctx: PublishContext) -> None:
@@ -211,6 +212,16 @@ class ApiPublisher:
 
     @staticmethod
     def explain(response: Response) -> str:
+        raise NotImplementedError
+
+    # the ledger's remote operations (``RemoteOps``), one set per target
+    def find(self, issue: PublishableIssue) -> RemoteObject | None:
+        raise NotImplementedError
+
+    def create(self, issue: PublishableIssue) -> RemoteObject:
+        raise NotImplementedError
+
+    def update(self, remote_id: str, issue: PublishableIssue, detail: dict[str, Any]) -> RemoteObject:
         raise NotImplementedError
 
     def publish(self, issue: PublishableIssue, *, dry_run: bool) -> Receipt:

@@ -114,4 +114,5 @@ def write_opml(sources: Iterable[Source], title: str, site_urls: dict[int, str] 
         if source.kind not in ("", "auto"):
             attrs["lllKind"] = source.kind
         etree.SubElement(body, "outline", attrs)
-    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="utf-8").decode()
+    written: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="utf-8")
+    return written.decode()

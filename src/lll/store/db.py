@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from lll.clock import iso, now
 from lll.errors import WorkspaceError
+from lll.records import FetchedBody, ParsedFeed, ParsedItem, Source
 from lll.store import schema as t
 from lll.store.batch import BatchWriter
 from lll.store.dialect import dialect_of, insert, insert_for, make_engine, scrub
 from lll.store.migrations import migrate
-from lll.records import FetchedBody, ParsedFeed, ParsedItem, Source
 
 
 def _one_line(exc: sa.exc.SQLAlchemyError) -> str:

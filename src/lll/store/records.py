@@ -18,11 +18,11 @@ import numpy as np
 import sqlalchemy as sa
 
 from lll.clock import iso, now
-from lll.stories.model import LedgerEntry, Story
 from lll.store import schema as t
 from lll.store.db import Store
 from lll.store.dialect import day_lock, insert
 from lll.store.issue_texts import write_text
+from lll.stories.model import LedgerEntry, Story
 from lll.write.plan import DueClock, Plan
 
 

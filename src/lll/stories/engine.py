@@ -96,7 +96,8 @@ def english(text: str) -> bool:
     """Roughly: mostly Latin letters and, when long enough, some common English words."""
     sample = _URL.sub(" ", text[:3000])
     letters = [c for c in sample if c.isalpha()]
-    if letters and sum(not ("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f") for c in letters) > 0.3 * len(letters):
+    foreign = sum(not ("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f") for c in letters)
+    if letters and foreign > 0.3 * len(letters):
         return False
     words = [w.lower() for w in _WORDS.findall(sample)]
     return len(words) < 20 or sum(w in _ENGLISH for w in words) / len(words) >= 0.04
@@ -210,11 +211,12 @@ def _continuation(match: Match, story_units: Sequence[StoryUnit], vector: NDArra
 
 
 def _story_id(unit: StoryUnit) -> str:
-    return "s-" + hashlib.sha1(f"{unit.item.source_id}|{unit.item.canonical_url}|{unit.title}".encode()).hexdigest()[:12]
+    key = f"{unit.item.source_id}|{unit.item.canonical_url}|{unit.title}"
+    return "s-" + hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
 def _centroid(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
-    mean = vectors.mean(axis=0)
+    mean: NDArray[np.float32] = vectors.mean(axis=0)
     return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
 
 

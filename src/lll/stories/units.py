@@ -153,7 +153,8 @@ def _groups(root: lxml.html.HtmlElement) -> list[Group]:
     blocks = [el for el in root.iter() if el.tag in HEADINGS or el.tag in ("p", "ul", "ol", "blockquote")
               and not any(a.tag in ("li", "blockquote") for a in el.iterancestors())]
     if sum(el.tag in HEADINGS for el in blocks) >= 2:
-        groups, current, title = [], [], ""
+        current: list[lxml.html.HtmlElement] = []
+        groups, title = [], ""
         for el in blocks:
             if el.tag in HEADINGS:
                 if current:

@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 
 from lll.clock import iso, now
-from lll.stories.embed import Embedder
 from lll.store import schema as t
 from lll.store.dialect import insert
+from lll.stories.embed import Embedder
 
 __all__ = ["CachedEmbedder", "MemoryVectors", "StoreVectors", "VectorStore", "embedder_key"]
 

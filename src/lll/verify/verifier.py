@@ -94,7 +94,7 @@ def markdown_blocks(markdown: str) -> tuple[ParsedIssue, list[tuple[str, str]]]:
         if stripped.startswith("### "):
             flush()
             blocks.append(("h3", stripped[4:].strip()))
-        elif stripped.startswith("## ") or stripped.startswith("# "):
+        elif stripped.startswith(("## ", "# ")):
             flush()
             blocks.append(("h2", stripped.lstrip("#").strip()))
         elif not stripped:
@@ -200,11 +200,16 @@ def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[s
     cache: dict[str, Evidence | None] = {}
 
     def evidence_for(urls: Sequence[str]) -> tuple[list[Evidence], list[str]]:
-        found, missing = [], []
+        found: list[Evidence] = []
+        missing: list[str] = []
         for url in dict.fromkeys(urls):
             if url not in cache:
                 cache[url] = resolve(url)
-            (found.append(cache[url]) if cache[url] is not None else missing.append(url))  # type: ignore[func-returns-value]
+            evidence = cache[url]
+            if evidence is not None:
+                found.append(evidence)
+            else:
+                missing.append(url)
         return found, missing
 
     for block in blocks:

@@ -26,16 +26,26 @@ from typing import Any
 from lll.llm.errors import BudgetExceeded, ModelCallError, ModelError, ModelOutputError, ModelSetupError
 from lll.llm.prompts import load_prompt
 from lll.llm.session import ModelSession
-from lll.verify.judge import JudgeReply, Judged, flags_by_id, judge_input
+from lll.verify.judge import Judged, JudgeReply, flags_by_id, judge_input
 from lll.verify.verifier import VerifyReport
-from lll.write.compose import (ComposeContext, ComposeReply, assemble, build_context, compose_input,
-                               ensure_attribution)
+from lll.write.compose import ComposeContext, ComposeReply, assemble, build_context, compose_input, ensure_attribution
 from lll.write.facts import FactCard, FactCardReply, card_input, ground_card, needs_model_card, source_card
 from lll.write.model import Draft
 from lll.write.offline import IssueLink, OfflineWriter, with_short_note
 from lll.write.plan import Plan
-from lll.write.repair import (Fallbacks, Problem, RepairReply, Spot, apply_fixes, compact, fall_back, guard, locate,
-                              merge, repair_input)
+from lll.write.repair import (
+    Fallbacks,
+    Problem,
+    RepairReply,
+    Spot,
+    apply_fixes,
+    compact,
+    fall_back,
+    guard,
+    locate,
+    merge,
+    repair_input,
+)
 
 Verify = Callable[[Draft], VerifyReport]
 SOFT = (ModelOutputError, ModelCallError, BudgetExceeded)  # cost the prose, never the truth
@@ -87,7 +97,8 @@ class WriterRun:
             "model_calls": 0, "tokens_in": 0, "tokens_out": 0, "usd": 0.0}
         fb = self.fallbacks
         cost["writer"] = {
-            "writer": self.writer, "models": self.models, "fact_cards": self.cards, "fact_cards_cached": self.cards_cached,
+            "writer": self.writer, "models": self.models, "fact_cards": self.cards,
+            "fact_cards_cached": self.cards_cached,
             "source_cards": self.source_cards,
             "card_facts_dropped": self.card_facts_dropped, "flagged": self.flagged, "repaired_by_model": self.repaired,
             "repair_calls": self.repair_calls, "judge_flags": self.judge_flags,

@@ -327,7 +327,8 @@ class OfflineWriter:
         found = told_as(title, earlier)
         if not found:
             name = subject(title)
-            found = name if name and (words(name) >= 2 or specific(name)) and name.casefold() in earlier.casefold() else ""
+            fits = bool(name) and (words(name) >= 2 or bool(specific(name)))
+            found = name if fits and name.casefold() in earlier.casefold() else ""
         return f'"{found}", ' if found else "the story "
 
     def _body(self, unit: StoryUnit, citation: Citation) -> list[Sentence]:

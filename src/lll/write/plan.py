@@ -91,9 +91,10 @@ class Plan:
 
 
 def _cos(a: Story, b: Sequence[Story]) -> float:
-    if a.vector is None or not b or any(s.vector is None for s in b):
+    vectors = [s.vector for s in b if s.vector is not None]
+    if a.vector is None or not b or len(vectors) < len(b):
         return 0.0
-    centre = np.mean([s.vector for s in b], axis=0)
+    centre = np.mean(vectors, axis=0)
     return float(a.vector @ centre / (np.linalg.norm(centre) + 1e-9))
 
 
@@ -131,7 +132,8 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
         what = dict(id=story.id, title=story.title, source=", ".join(story.source_names))
         if story.status == "repeat":
             told = f" (told on {story.previous.told_in})" if story.previous and story.previous.told_in else ""
-            left.append(LeftOut(**what, reason=f"repeat of ledger story {story.previous.id if story.previous else ''}{told}"))
+            earlier = story.previous.id if story.previous else ""
+            left.append(LeftOut(**what, reason=f"repeat of ledger story {earlier}{told}"))
             continue
         if story.relevance < OFF_FIELD:
             left.append(LeftOut(**what, reason="off-field: only general-interest sources tell it, and it names "

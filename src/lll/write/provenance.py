@@ -45,7 +45,7 @@ def issue_json(draft: Draft, plan: Plan, report: VerifyReport, *, counts: dict[s
                window: tuple[str, str], seconds: dict[str, float], embedder: str, writer: str,
                cost: dict[str, Any] | None = None) -> dict[str, Any]:
     told = written_story_ids(draft)
-    considered = []
+    considered: list[dict[str, Any]] = []
     for story in ([plan.lede] if plan.lede else []) + [s for sec in plan.sections for s in sec] + \
             [c.story for c in plan.clocks]:
         if story is None or any(c["id"] == story.id for c in considered):

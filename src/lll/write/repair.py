@@ -137,14 +137,16 @@ def _closest(text: str, source: str) -> str:
     return max(spans, key=lambda s: overlap(s, text), default="")
 
 
-def repair_input(draft: Draft, spots: dict[Spot, list[str]], ctx: ComposeContext) -> tuple[dict[str, Any], dict[str, Spot]]:
+def repair_input(draft: Draft, spots: dict[Spot, list[str]],
+                 ctx: ComposeContext) -> tuple[dict[str, Any], dict[str, Spot]]:
     items, ids = [], {}
     for n, (spot, reasons) in enumerate(spots.items(), 1):
         rid = f"r{n}"
         text = text_at(draft, spot)
         story_id = _story_id(draft, spot)
         if spot.kind == "heading":
-            refs = [ctx.by_story[p.story_id] for p in draft.sections[spot.block].paragraphs if p.story_id in ctx.by_story]
+            refs = [ctx.by_story[p.story_id] for p in draft.sections[spot.block].paragraphs
+                    if p.story_id in ctx.by_story]
         else:
             refs = [ctx.by_story[story_id]] if story_id in ctx.by_story else []
         source = "\n".join(r.story.lead.text[:SOURCE_CHARS] if spot.kind != "heading" else r.story.title
@@ -228,7 +230,8 @@ class Fallbacks:
     parts_from_offline: list[str]
 
 
-def fall_back(draft: Draft, spots: dict[Spot, list[str]], offline: Draft, plan_clock_ids: list[str]) -> tuple[Draft, Fallbacks]:
+def fall_back(draft: Draft, spots: dict[Spot, list[str]], offline: Draft,
+              plan_clock_ids: list[str]) -> tuple[Draft, Fallbacks]:
     """Each spot still failing: the offline writer's words, or nothing."""
     result = Fallbacks([], [], [], [])
     by_story = {p.story_id: p for s in offline.sections for p in s.paragraphs if p.kind == "story"}
