@@ -124,8 +124,8 @@ def test_a_digest_post_becomes_clean_units_with_their_bold_leads_and_forum_threa
     digest = digest_item()
     units = split_item(digest)
     titles = [u.title for u in units]
-    assert titles[:3] == ["Orion-2 Mini becomes the default chat model", "Quill raises a $40M seed for inference tooling",
-                          "Benchmark design is under revision"]
+    assert titles[:3] == ["Orion-2 Mini becomes the default chat model",
+                          "Quill raises a $40M seed for inference tooling", "Benchmark design is under revision"]
     assert "Orion-2 Mini launch" not in titles  # the digest's re-run of its own top tweets is not a story
     threads = [u for u in units if u.kind == "community"]
     assert [u.title for u in threads] == ["Offline companion robot for my husband, looking for advice",
@@ -314,7 +314,8 @@ def test_a_shared_topic_is_no_callback_but_the_same_named_launch_or_a_back_refer
     assert continues(title_names("Gemini 3.5 Flash"), title_names("Gemini 3.5 Flash launch"), {}, 2) == \
         "gemini 3.5 flash"
     assert continues(title_names("Mistral AI Now Summit notes"), title_names("Mistral AI acquires Emmi"), {}, 2) == ""
-    assert continues(title_names("A Smarter Google AI Edge Gallery"), title_names("Arm and Google AI Edge"), {}, 2) == ""
+    assert continues(title_names("A Smarter Google AI Edge Gallery"), title_names("Arm and Google AI Edge"),
+                     {}, 2) == ""
 
 
 # -- clocks -----------------------------------------------------------------------------------------

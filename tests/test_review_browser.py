@@ -228,6 +228,7 @@ def test_hostile_source_html_and_markdown_run_no_script(browser_context: Any, li
     expect(page.locator("article")).to_contain_text('<script>window.pwned="script"</script>')  # shown as text
 
     for needle in ("On CyberGym", "window.pwned"):
+        page.keyboard.press("Escape")  # the open card may sit over the next sentence
         page.locator("article .sentence", has_text=needle).first.click()
         expect(page.locator("#popover")).to_be_visible()
     expect(page.locator("#popover")).to_contain_text("Edited — not in provenance")

@@ -94,7 +94,7 @@ def subject(title: str) -> str:
     if opener and opener.group(1).lower() not in GENERIC:
         return opener.group(1)
     spans = [(s, e) for s, e in phrase_spans(text, keep_common=True)
-             if not text[s].isdigit() and text[s] != "$" and not re.search(r"/[a-z]", text[s:e])
+             if text[s].isupper() and not re.search(r"/[a-z]", text[s:e])
              and not all(w.lower() in FIELD_NAMES for w in text[s:e].split())]  # not "AI", not "IDE/app"
     if spans:
         s, e = spans[0]
@@ -259,6 +259,23 @@ def coverage(story: Story) -> list[StoryUnit]:
     return [u for u in story.units[1:] if u.item.source_id != lead.item.source_id and same_event(lead, u)]
 
 
+_TITLE_WORD = re.compile(r"[A-Za-z][\w-]{3,}")
+
+
+def tellers(story: Story) -> list[StoryUnit]:
+    """The coverage that can tell a post which has only its title: units that use the title's own
+    words (two or more of them, the field's common names aside), the closest first."""
+    lead = story.lead
+    wanted = {w.lower() for w in _TITLE_WORD.findall(lead.item.title or lead.title)} - FIELD_NAMES - GENERIC
+    scored = []
+    for n, unit in enumerate(coverage(story)):
+        head = unit.content[:600].lower()
+        hits = sum(1 for w in wanted if w in head)
+        if hits >= min(2, len(wanted)):
+            scored.append((-hits, n, unit))
+    return [unit for _hits, _n, unit in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
 class OfflineWriter:
     """Plan → Draft with sources' own sentences."""
 
@@ -293,7 +310,7 @@ class OfflineWriter:
             return empty_lede()
         unit = story.lead
         citation = _citation(unit)
-        for teller in (unit, *coverage(story)):
+        for teller in (unit, *tellers(story)):
             if teller.item.source_kind == "hn":
                 continue
             for s, e in body_spans(teller)[:4]:
@@ -308,6 +325,7 @@ class OfflineWriter:
         text = brief(unit)
         if not MIN_LEDE_WORDS <= prose.words(text) <= MAX_LEDE_WORDS or not prose.printable(text, 4):
             text = f"Today's top story comes from {unit.item.source_name}."
+        self._told.append(text)
         return Paragraph((Sentence(text, citations=(citation,), role="source"),), story_id=story.id, kind="lede")
 
     def _story_paragraphs(self, stories: tuple[Story, ...]) -> tuple[Paragraph, ...]:
@@ -339,7 +357,9 @@ class OfflineWriter:
         picked = prose.pick(body_spans(unit), text, told=self._told, max_words=MAX_STORY_WORDS)
         body = []
         for s, e in picked:
-            sentence = text[s:e]
+            sentence = prose.without_credits(text[s:e])  # the source's words, less a digest's trailing handles
+            if sentence != text[s:e]:
+                e = s + len(sentence) - 1  # the span holds the words kept; the closing period is ours
             self._told.append(sentence)
             shown = prose.quoted(sentence) if prose.first_person(sentence) else sentence
             body.append(Sentence(shown, citations=(citation,), span=(unit.item.id, s, e)))
@@ -351,7 +371,7 @@ class OfflineWriter:
         body = self._body(unit, citation)
         teller = unit
         if not body:  # a post with only a title: the coverage of the same event tells it
-            for other in coverage(story):
+            for other in tellers(story):
                 body = self._body(other, _citation(other))
                 if body:
                     teller = other
@@ -369,7 +389,10 @@ class OfflineWriter:
             return None  # a digest's bullet with no sentence fit to print: its bold lead alone says too little
         if teller is not unit or not body:
             text = brief(unit)  # a post with only a title still names who made the news
-            if prose.printable(text, 4) and (teller is not unit or not prose.repeats(text, self._told)):
+            if text in self._told:  # the lede said it: the paragraph points at the post instead
+                parts.append(Sentence(f"{_link(unit.item.source_name, unit.item.url)} has the announcement.",
+                                      citations=(citation,), role="attribution"))
+            elif prose.printable(text, 4) and (teller is not unit or not prose.repeats(text, self._told)):
                 self._told.append(text)
                 parts.append(Sentence(text.replace(unit.item.source_name, _link(unit.item.source_name, unit.item.url),
                                                    1), citations=(citation,), role="source"))

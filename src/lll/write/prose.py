@@ -25,6 +25,7 @@ _RESIDUE = (
     (re.compile(r"^\W*(?:(?:One|A|Another|Several|Many|Some|Other|Top|The)\s+)?(?:commenters?|comments?|"
                 r"repl(?:y|ies)|redditors?|the OP|OP)\b", re.I), "forum comments"),
     (re.compile(r"\b(?:commenters?|redditors?|upvoted|downvoted|subreddit|the OP)\b", re.I), "forum comments"),
+    (re.compile(r"^\W*(?:Another|Other|Some|Several|Many|Most)\s+(?:users?|posters?|people)\b"), "forum comments"),
     (re.compile(r"^\W*(?:See|Read|Watch|Link|Links|Source|Sources|Via|Thread|More)\b[^.]*?(?:\bhere\b|:|@)",
                 re.I), "a pointer to elsewhere"),
     (re.compile(r"^\W*\d+\)\s*:"), "a leftover of a count"),
@@ -154,6 +155,36 @@ def repeats(sentence: str, told: Iterable[str], overlap: float = 0.6) -> bool:
     return False
 
 
+_TRAILING_HANDLE = re.compile(r"[\s,;:]*(?:(?:via|per|from|by|see|and|with|in|on)\s+)?@\w+$", re.I)
+_TRAILING_PARENS = re.compile(r"\s*\(([^()]*)\)$")
+_DANGLING_CREDIT = re.compile(r"[\s,;:—–-]*(?:(?:via|per|from|by|see|and|with|in|on|according to)\s*)*$", re.I)
+
+
+def without_credits(sentence: str) -> str:
+    """A digest's sentence without the handles and link labels it ends on ("…, per @sama.",
+    "… (ClaudeDevs, Cat Wu).") — its own words up to there, closed with a period; the
+    sentence unchanged when it ends on none."""
+    core = sentence.rstrip()
+    end = core[-1:] if core[-1:] in ".!?" else ""
+    core = core[:-1] if end else core
+    changed = False
+    while True:
+        handle = _TRAILING_HANDLE.search(core)
+        parens = _TRAILING_PARENS.search(core)
+        if handle:
+            core = core[:handle.start()]
+        elif parens and (residue(f"({parens.group(1)})") or _HANDLE.search(parens.group(1))
+                         or re.search(r"[a-z][A-Z]", parens.group(1))):
+            core = core[:parens.start()]
+        else:
+            break
+        changed = True
+    if not changed:
+        return sentence
+    core = core[:_DANGLING_CREDIT.search(core).start()].rstrip()  # type: ignore[union-attr]
+    return f"{core}{end or '.'}"
+
+
 def pick(candidates: Sequence[tuple[int, int]], text: str, *, told: Sequence[str] = (), max_sentences: int = 4,
          max_words: int = 110, min_sentences: int = 2) -> list[tuple[int, int]]:
     """The most informative printable sentences among ``candidates`` (spans into ``text``),
@@ -161,7 +192,7 @@ def pick(candidates: Sequence[tuple[int, int]], text: str, *, told: Sequence[str
     sentence says what happened, so it keeps a head start."""
     scored: list[tuple[float, int, tuple[int, int]]] = []
     for position, (s, e) in enumerate(candidates):
-        sentence = text[s:e]
+        sentence = without_credits(text[s:e])
         if not printable(sentence) or repeats(sentence, told):
             continue
         bonus = 1.5 if position == 0 else 0.5 if position == 1 else 0.0
@@ -169,11 +200,11 @@ def pick(candidates: Sequence[tuple[int, int]], text: str, *, told: Sequence[str
     chosen: list[tuple[int, tuple[int, int]]] = []
     budget = max_words
     for _score, position, (s, e) in sorted(scored, key=lambda x: (-x[0], x[1])):
-        sentence = text[s:e]
+        sentence = without_credits(text[s:e])
         n = words(sentence)
         if len(chosen) >= max_sentences or (chosen and n > budget):
             continue
-        if repeats(sentence, [text[a:b] for _p, (a, b) in chosen]):
+        if repeats(sentence, [without_credits(text[a:b]) for _p, (a, b) in chosen]):
             continue
         chosen.append((position, (s, e)))
         budget -= n
