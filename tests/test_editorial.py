@@ -163,6 +163,13 @@ def test_fragments_and_residue_are_recognised() -> None:
     assert prose.residue("See the main launch thread from @a, rollout details from @b, and reactions from @c.")
     assert prose.residue("Anthropic released a benchmark (AnthropicAI) with 30% gains.")
     assert not prose.residue("Anthropic released a benchmark on which Claude solved 30% of hard tasks.")
+    # a digest's trailing credits come off; the source's words before them stay as they are
+    assert prose.without_credits("Quill added search to its API with live data, claiming the best accuracy "
+                                 "@quill_ai, @founder.") == \
+        "Quill added search to its API with live data, claiming the best accuracy."
+    assert prose.without_credits("Claude Code now runs hundreds of subagents in parallel (ClaudeDevs, Cat Wu).") == \
+        "Claude Code now runs hundreds of subagents in parallel."
+    assert prose.without_credits("Google released Gemma 4 drafters.") == "Google released Gemma 4 drafters."
 
 
 def test_a_sources_first_person_is_quoted_and_attributed() -> None:
