@@ -10,13 +10,16 @@ reaches the internet: an autouse guard refuses every DNS lookup except
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
+import os
+import re
 import socket
-import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -26,6 +29,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from fakes._http import Loopback, Reply
 
@@ -36,6 +40,8 @@ from lll.fetch.http import HttpClient
 from lll.fetch.run import FetchReport, FetchRun
 from lll.records import FetchedBody, Source
 from lll.store import Store
+from lll.store.dialect import make_engine
+from lll.workspace import DB_NAME, Workspace
 
 TESTS = Path(__file__).resolve().parent
 FEEDS = TESTS / "data" / "feeds"
@@ -79,18 +85,128 @@ def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lll-cache")
 
 
+# -- the database under test: SQLite files, or PostgreSQL when LLL_TEST_DATABASE_URL is set --------
+#
+# With ``LLL_TEST_DATABASE_URL=postgresql+psycopg://USER:PASSWORD@127.0.0.1:PORT/DB`` every
+# workspace (every ``…/lll.db`` path a test names) gets a schema of its own in that database,
+# made on first use and dropped when the test ends (a module or session fixture's, when the
+# run ends). Tests name a database by the path its SQLite file would have, and read it through
+# ``query``/``scalar`` (SQLAlchemy, either store); ``copy_database`` copies one beside its folder.
+
+TEST_DATABASE_URL = os.environ.get("LLL_TEST_DATABASE_URL", "").strip()
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about SQLite's own file, pragmas or locking")
+
+_schemas: set[str] = set()  # made by the running test
+_shared_schemas: set[str] = set()  # made by module and session fixtures, dropped at the end of the run
+_in_test: list[bool] = [False]
+_engines: dict[str, sa.Engine] = {}  # of query()/scalar(), by URL
+_admin: list[sa.Engine] = []
+
+
+def _admin_engine() -> sa.Engine:
+    if not _admin:
+        _admin.append(sa.create_engine(TEST_DATABASE_URL, poolclass=sa.pool.NullPool,
+                                       isolation_level="AUTOCOMMIT"))
+    return _admin[0]
+
+
+def db_url(db: Path) -> str:
+    """The URL of the database whose SQLite file would be ``db``: that file, or on PostgreSQL
+    a schema named after the path (``search_path`` set through the connection's options)."""
+    if not ON_POSTGRES:
+        return f"sqlite:///{db}"
+    schema = _schema(db)
+    if schema not in _schemas and schema not in _shared_schemas:
+        with _admin_engine().connect() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+        (_schemas if _in_test[0] else _shared_schemas).add(schema)
+    url = sa.engine.make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def shared_databases() -> Iterator[None]:
+    """Databases made inside this block outlive the running test (for session-wide builds)."""
+    was, _in_test[0] = _in_test[0], False
+    try:
+        yield
+    finally:
+        _in_test[0] = was
+
+
+def _schema(db: Path) -> str:
+    return "t_" + hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:24]
+
+
+def copy_database(src: Path, dst: Path) -> None:
+    """Copy the database of ``src`` (an ``lll.db`` path) to that of ``dst``. On SQLite the file
+    travels with its folder, so only PostgreSQL has work to do: the migrations, then every row."""
+    if not ON_POSTGRES:
+        return
+    from lll.store.schema import ID, metadata
+
+    Store(db_url(dst)).close()
+    old, new = _schema(src), _schema(dst)
+    with _admin_engine().begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name == "schema_migrations":
+                continue
+            conn.execute(sa.text(f"INSERT INTO {new}.{table.name} SELECT * FROM {old}.{table.name}"))
+            if "id" in table.c and table.c.id.type is ID:  # a BIGSERIAL key: its sequence follows the rows
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{new}.{table.name}', 'id'), "
+                                     f"COALESCE((SELECT max(id) FROM {new}.{table.name}), 0) + 1, false)"))
+
+
+def db_env(root: Path) -> dict[str, str]:
+    """What a child process needs to open the workspace at ``root`` on the store under test."""
+    return {"LLL_DATABASE_URL": db_url(root / DB_NAME)} if ON_POSTGRES else {}
+
+
+def _drop_schemas() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    if not _schemas:
+        return
+    with _admin_engine().connect() as conn:
+        conn.execute(sa.text("SET lock_timeout = '10s'"))
+        for schema in sorted(_schemas):
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    _schemas.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if ON_POSTGRES:  # every workspace opened in this run, by a test or a fixture of any scope
+        Workspace.database_url = property(  # type: ignore[method-assign,assignment]
+            lambda ws: os.environ.get("LLL_DATABASE_URL", "").strip() or ws.config.database_url
+            or db_url(ws.root / DB_NAME))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if ON_POSTGRES and _admin:
+        _schemas.update(_shared_schemas)
+        _drop_schemas()
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Path) -> Iterator[Path]:
     """Every test: its own workspace folder, the run's model cache, no time or address-policy
-    overrides from the environment, and no DNS (so nothing can reach the internet)."""
+    overrides from the environment, and no DNS (so nothing can reach the internet). On
+    PostgreSQL, each workspace's database is a schema of its own."""
     workspace = tmp_path / "workspace"
     monkeypatch.setenv("LLL_WORKSPACE", str(workspace))
     monkeypatch.setenv("LLL_CACHE_DIR", str(_model_cache))
-    for name in ("LLL_NOW", "LLL_ALLOW_PRIVATE", "LLL_DEBUG"):
+    for name in ("LLL_NOW", "LLL_ALLOW_PRIVATE", "LLL_DEBUG", "LLL_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(socket, "getaddrinfo", _offline_getaddrinfo)
-    yield workspace
+    _in_test[0] = True
+    try:
+        yield workspace
+    finally:
+        _in_test[0] = False
+        _drop_schemas()
     assert clock._override is None, "a test left lll.clock frozen"
 
 
@@ -321,7 +437,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(db_path: Path) -> Iterator[Store]:
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    s = Store(f"sqlite:///{db_path}")
+    s = Store(db_url(db_path))
     try:
         yield s
     finally:
@@ -342,43 +458,98 @@ def source_by_url(store: Store, url: str) -> Source:
     return next(s for s in store.sources() if s.url == url)
 
 
-# -- reading the SQLite file -----------------------------------------------------------------------
+# -- reading the database, through SQLAlchemy on either store -------------------------------------
 
 
-def query(db: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+class Row(tuple):  # type: ignore[type-arg]
+    """A result row read by position, by column name (``row["title"]``) or as a tuple."""
+
+    names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        return self.names
+
+
+def engine_for(db: Path) -> sa.Engine:
+    """An engine on the database of ``db`` (see ``db_url``), kept until the test ends."""
+    url = db_url(db)
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def _bind(sql: str, params: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """sqlite3's ``?`` placeholders as SQLAlchemy's named ones."""
+    names = iter(range(len(params)))
+    return re.sub(r"\?", lambda _m: f":p{next(names)}", sql), {f"p{i}": v for i, v in enumerate(params)}
+
+
+def query(db: Path, sql: str, *params: Any) -> list[Row]:
+    text, bound = _bind(sql, params)
+    with engine_for(db).connect() as conn:
+        result = conn.execute(sa.text(text), bound)
+        names = tuple(result.keys())
+        rows = []
+        for r in result:
+            row = Row(r)
+            row.names = names
+            rows.append(row)
+        return rows
+
+
+def execute(db: Path, sql: str, *params: Any) -> int:
+    """One write statement in its own transaction; the number of rows it touched."""
+    text, bound = _bind(sql, params)
+    with engine_for(db).begin() as conn:
+        return int(conn.execute(sa.text(text), bound).rowcount)
 
 
 def scalar(db: Path, sql: str, *params: Any) -> Any:
     return query(db, sql, *params)[0][0]
 
 
+def intact(db: Path) -> bool:
+    """The database is whole: SQLite's integrity and foreign-key checks pass; on PostgreSQL
+    (which checks keys on every write) every table of the schema reads back."""
+    if not ON_POSTGRES:
+        return bool(scalar(db, "PRAGMA integrity_check") == "ok" and not query(db, "PRAGMA foreign_key_check"))
+    from lll.store.schema import metadata
+
+    return all(scalar(db, f"SELECT count(*) FROM {table}") >= 0 for table in metadata.tables)
+
+
 class WriteCounter:
-    """SQLite triggers that log every write to ``items`` and ``item_revisions``, so a test can
-    assert that a pass rewrote zero rows (not merely that the counts did not change)."""
+    """Triggers that log every write to ``items`` and ``item_revisions``, so a test can assert
+    that a pass rewrote zero rows (not merely that the counts did not change). SQLite's
+    triggers, or PostgreSQL's (one PL/pgSQL function)."""
 
     TABLES = ("items", "item_revisions")
 
     def __init__(self, db: Path) -> None:
         self.db = db
         statements = ["CREATE TABLE IF NOT EXISTS test_writes (op TEXT NOT NULL, tbl TEXT NOT NULL)"]
+        if ON_POSTGRES:
+            statements.append(
+                "CREATE OR REPLACE FUNCTION test_log_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "INSERT INTO test_writes VALUES (lower(TG_OP), TG_TABLE_NAME); RETURN NULL; END $$")
         for table in self.TABLES:
             for op in ("INSERT", "UPDATE", "DELETE"):
-                statements.append(
-                    f"CREATE TRIGGER IF NOT EXISTS test_{table}_{op.lower()} AFTER {op} ON {table} "
-                    f"BEGIN INSERT INTO test_writes VALUES ('{op.lower()}', '{table}'); END")
-        con = sqlite3.connect(db)
-        try:
+                if ON_POSTGRES:
+                    statements.append(
+                        f"CREATE OR REPLACE TRIGGER test_{table}_{op.lower()} AFTER {op} ON {table} "
+                        "FOR EACH ROW EXECUTE FUNCTION test_log_write()")
+                else:
+                    statements.append(
+                        f"CREATE TRIGGER IF NOT EXISTS test_{table}_{op.lower()} AFTER {op} ON {table} "
+                        f"BEGIN INSERT INTO test_writes VALUES ('{op.lower()}', '{table}'); END")
+        with engine_for(db).begin() as conn:
             for statement in statements:
-                con.execute(statement)
-            con.commit()
-        finally:
-            con.close()
+                conn.execute(sa.text(statement))
 
     def counts(self) -> Counter[tuple[str, str]]:
         return Counter((r["op"], r["tbl"]) for r in query(self.db, "SELECT op, tbl FROM test_writes"))
@@ -387,12 +558,7 @@ class WriteCounter:
         return sum(self.counts().values())
 
     def reset(self) -> None:
-        con = sqlite3.connect(self.db)
-        try:
-            con.execute("DELETE FROM test_writes")
-            con.commit()
-        finally:
-            con.close()
+        execute(self.db, "DELETE FROM test_writes")
 
 
 # -- the CLI ---------------------------------------------------------------------------------------
@@ -425,6 +591,6 @@ fulltext = "never"
 def workspace(_isolated: Path) -> Path:
     """An initialised workspace (``lll init``) whose ``lll.toml`` sets small fetch timeouts."""
     run_cli("init", "--name", "Test Letters")
-    assert (_isolated / "lll.toml").is_file() and (_isolated / "lll.db").is_file()
+    assert (_isolated / "lll.toml").is_file() and (ON_POSTGRES or (_isolated / "lll.db").is_file())
     (_isolated / "lll.toml").write_text('[newsletter]\nname = "Test Letters"\n' + FAST_TOML, encoding="utf-8")
     return _isolated

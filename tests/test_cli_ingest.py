@@ -25,7 +25,7 @@ from lll.newsletter import Newsletter
 from lll.urls import canonical_url
 
 from conftest import (
-    Hang, LoopbackServer, MutableFeed, Reply, Stream, WriteCounter, _no_dns, feed_reply, query, rss,
+    Hang, LoopbackServer, MutableFeed, Reply, Stream, WriteCounter, _no_dns, feed_reply, intact, query, rss,
     run_cli, scalar, shared_data,
 )
 
@@ -332,10 +332,10 @@ def test_killing_fetch_and_rerunning_loses_and_duplicates_nothing(workspace: Pat
     slow["hang"] = False
     result = run_cli("fetch", env={"LLL_ALLOW_PRIVATE": "1"})
     assert "4 sources, 4 ok, 0 failed" in result.stdout
-    assert scalar(db, "PRAGMA integrity_check") == "ok"
+    assert intact(db)
     assert scalar(db, "SELECT count(*) FROM items") == 603
     assert scalar(db, "SELECT count(*) FROM (SELECT source_id, identity FROM items "
-                      "GROUP BY source_id, identity HAVING count(*) > 1)") == 0
+                      "GROUP BY source_id, identity HAVING count(*) > 1) AS twice") == 0
 
 
 # -- the replay acceptance: real feeds, day by day -------------------------------------------------

@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 import socket
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pytest
+from conftest import Row, query
 from fakes.feeds import FeedServer
 
 from lll.clock import frozen_at
@@ -618,13 +618,8 @@ class ThreeDays:
     markdown: dict[str, str]
     data: dict[str, dict]
 
-    def rows(self, sql: str, *params: object) -> list[sqlite3.Row]:
-        con = sqlite3.connect(self.root / "lll.db")
-        con.row_factory = sqlite3.Row
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+    def rows(self, sql: str, *params: object) -> list[Row]:
+        return query(self.root / "lll.db", sql, *params)
 
 
 _real_getaddrinfo = socket.getaddrinfo
@@ -706,7 +701,7 @@ def test_an_update_is_told_with_a_callback_to_the_earlier_issue(three_days: Thre
 
 def test_no_story_is_told_as_new_twice(three_days: ThreeDays) -> None:
     told_new = three_days.rows("SELECT story_id, COUNT(*) AS n FROM issue_stories WHERE status = 'new' "
-                               "GROUP BY story_id HAVING n > 1")
+                               "GROUP BY story_id HAVING COUNT(*) > 1")
     assert [tuple(r) for r in told_new] == []
     history = [tuple(r) for r in three_days.rows(
         "SELECT issue_date, status FROM issue_stories WHERE story_id = ? ORDER BY issue_date",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
+from conftest import Row, query
 from fakes.feeds import FeedServer
 from click.testing import CliRunner, Result
 
@@ -50,13 +50,8 @@ def lll(*args: str, workspace: Path, env: dict[str, str] | None = None, ok: bool
     return result
 
 
-def rows(db: Path, sql: str, *params: object) -> list[sqlite3.Row]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+def rows(db: Path, sql: str, *params: object) -> list[Row]:
+    return query(db, sql, *params)
 
 
 def table_counts(db: Path) -> dict[str, int]:

@@ -15,7 +15,7 @@ import pytest
 from lll.demo.run import corpus_root
 from lll.demo.server import PLACEHOLDER, CorpusServer
 
-from conftest import WriteCounter, query, run_cli, scalar
+from conftest import WriteCounter, intact, query, run_cli, scalar
 
 DAY, NEXT = "2026-04-08", "2026-04-09"
 
@@ -72,13 +72,13 @@ def test_running_twice_for_a_date_changes_nothing_and_writes_no_item(daily: Path
     assert writes.total() == 0, writes.counts()  # not one item row rewritten
     assert state(daily) == first  # the same issue, byte for byte, and not one extra ledger row
     db = daily / "lll.db"
-    assert scalar(db, "PRAGMA integrity_check") == "ok"
+    assert intact(db)
     # and the next day, nothing of the twice-drafted day is told as new again
     corpus.day = NEXT
     lll_run(NEXT)
     assert [r[0] for r in query(db, "SELECT date FROM issues ORDER BY date")] == [DAY, NEXT]
     assert scalar(db, "SELECT count(*) FROM (SELECT story_id FROM issue_stories WHERE status = 'new' "
-                      "GROUP BY story_id HAVING count(*) > 1)") == 0
+                      "GROUP BY story_id HAVING count(*) > 1) AS twice") == 0
 
 
 def test_a_second_run_after_new_items_replaces_the_issue_without_duplicates(daily: Path,
@@ -97,7 +97,7 @@ def test_a_second_run_after_new_items_replaces_the_issue_without_duplicates(dail
                        ("story_units", "day, item_id, span_start, span_end"),
                        ("clocks", "opened_in, item_id, sentence")):
         assert scalar(db, f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY {key} "
-                          "HAVING count(*) > 1)") == 0, (table, key)
+                          "HAVING count(*) > 1) AS twice") == 0, (table, key)
     assert scalar(db, f"SELECT count(*) FROM story_units WHERE day != '{DAY}'") == 0
     md = (daily / "issues" / f"{DAY}.md").read_bytes()
     assert hashlib.sha256(md).hexdigest() == second["issues"][0][1]  # type: ignore[index]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from conftest import db_url, execute
 
 from lll.clock import frozen_at
 from lll.store import Store
@@ -62,7 +63,7 @@ def test_an_embedder_without_a_key_is_not_cached() -> None:
 
 
 def test_store_vectors_round_trip_exactly_and_prune_old_rows(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    store = Store(db_url(tmp_path / "v.db"))
     try:
         vectors = StoreVectors(store.engine, keep_days=35)
         row = np.random.default_rng(0).standard_normal(384).astype(np.float32)
@@ -81,23 +82,17 @@ def test_store_vectors_round_trip_exactly_and_prune_old_rows(tmp_path: Path) -> 
 
 def test_the_unit_vectors_migration_finishes_a_half_applied_copy(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(db_url(db))
     try:
         migrate(engine)
-        con = sqlite3.connect(db)
-        con.execute("DELETE FROM schema_migrations WHERE name = '0005_unit_vectors'")
-        con.commit()
-        con.close()
+        execute(db, "DELETE FROM schema_migrations WHERE name = '0005_unit_vectors'")
         assert migrate(engine) == ["0005_unit_vectors"]  # tables already there: no error
         assert migrate(engine) == []
+        inspector = sa.inspect(engine)
+        assert "unit_vectors" in inspector.get_table_names()
+        assert "ix_unit_vectors_created" in {i["name"] for i in inspector.get_indexes("unit_vectors")}
     finally:
         engine.dispose()
-    con = sqlite3.connect(db)
-    try:
-        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-    finally:
-        con.close()
-    assert {"unit_vectors", "ix_unit_vectors_created"} <= names
 
 
 @pytest.mark.parametrize("texts", [[], ["only one"]])

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from lll import __version__
 from lll.errors import LLLError
 from lll.fetch.run import FetchReport, SourceOutcome
 from lll.newsletter import Newsletter
+from lll.store.dialect import scrub
 from lll.workspace import Workspace, resolve_root
 
 
@@ -35,6 +37,13 @@ class LLLGroup(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:  # the database went away mid-command
+            if _debug():
+                raise
+            first = str(exc.orig if exc.orig is not None else exc).strip().splitlines() or [type(exc).__name__]
+            click.echo(f"Error: the database stopped answering ({scrub(first[0])}); the write in progress was "
+                       "rolled back: check that it is running, then run the command again", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=LLLGroup)

@@ -1,8 +1,8 @@
 """``Drafter``: the day's issue, from stored items to verified files.
 
 window → items → stories (engine) → plan → writer → verify (drop what fails,
-verify again) → ``issues/DATE.md`` + ``issues/DATE.json`` → ledger, clocks and
-the issue record, in one transaction.
+verify again) → the issue's text and provenance, ledger, clocks and the issue
+record, in one transaction → exported to ``issues/DATE.md`` + ``issues/DATE.json``.
 
 The writer is the offline writer unless a model is set (``[models]`` in ``lll.toml``
 or ``--model``): then the LLM writer drafts the same plan, repairs what the verifier
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -23,6 +22,7 @@ from typing import Any
 
 from lll.clock import iso, now, parse_instant
 from lll.errors import HandEditedError, LLLError, VerificationError
+from lll.issues import WRITTEN_HASHES_KEPT, Issues, written_hashes
 from lll.llm.cache import StoreAnswers
 from lll.llm.setup import ModelChoice, open_session
 from lll.newsletter import Newsletter
@@ -32,7 +32,7 @@ from lll.stories.engine import build_stories
 from lll.stories.vectors import CachedEmbedder, StoreVectors
 from lll.stories.units import ItemView, StoryUnit
 from lll.records import Link
-from lll.store.records import IssueRow, Records
+from lll.store.records import Records
 from lll.verify.claims import strip_links
 from lll.verify.evidence import StoreResolver
 from lll.verify.verifier import VerifyReport, verify_markdown
@@ -45,7 +45,6 @@ from lll.write.llm_writer import LLMWriter, WriterRun
 from lll.write.provenance import issue_json, written_story_ids
 
 MAX_REPAIR_ROUNDS = 4
-WRITTEN_HASHES_KEPT = 20  # versions of a DATE.md that LLL remembers having written
 
 
 @dataclass(frozen=True)
@@ -74,18 +73,6 @@ class DraftResult:
 
 def end_of_day(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=23, minute=59, second=59, tzinfo=UTC)
-
-
-def written_hashes(row: IssueRow | None) -> list[str]:
-    """The sha256 of every ``DATE.md`` LLL wrote for the row's date, oldest first. More than the
-    last one: a draft killed between its database commit and putting the new file in place leaves
-    the previous version on disk, which is still LLL's own and not a hand edit."""
-    if row is None:
-        return []
-    hashes = [h for h in row.summary.get("written_hashes", []) if isinstance(h, str)]
-    if row.content_hash and row.content_hash not in hashes:
-        hashes.append(row.content_hash)
-    return hashes[-WRITTEN_HASHES_KEPT:]
 
 
 def _item_view(row: Any) -> ItemView:
@@ -129,6 +116,7 @@ class Drafter:
                  models: ModelChoice | None = None) -> None:
         self.letter = letter
         self.records = Records(letter.store)
+        self.issues = Issues(letter.store, letter.workspace.issues_dir)
         self._given = embedder
         self._embedder: CachedEmbedder | None = None
         self.models = models  # the command line's choice, over [models] in lll.toml
@@ -163,17 +151,15 @@ class Drafter:
                                newsletter_name=self.letter.config.newsletter.name)
 
     def hand_edited(self, day: str) -> Path | None:
-        """``issues/DATE.md`` when it differs from every version LLL wrote there (someone edited
-        it, or LLL has no record of writing it); None when it is absent or LLL's own."""
-        path = self.letter.workspace.issues_dir / f"{day}.md"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        """``issues/DATE.md`` when the issue differs from every version LLL wrote (an editor
+        changed it, in the file or on the review page of any machine sharing the database, or LLL
+        has no record of writing it); None when there is none or it is LLL's own."""
+        text = self.issues.current(day)
+        if text is None or hashlib.sha256(text.encode()).hexdigest() in written_hashes(self.records.issue(day)):
             return None
-        except OSError as exc:
-            raise LLLError(f"{path}: cannot read ({exc.strerror})") from exc
-        if hashlib.sha256(data).hexdigest() in written_hashes(self.records.issue(day)):
-            return None
+        path = self.issues.path(day)
+        if not path.exists():  # edited on another machine: show it here too
+            self.issues.export(day)
         return path
 
     def draft(self, day: str, *, force: bool = False) -> DraftResult:
@@ -233,8 +219,7 @@ class Drafter:
                              earlier=self.earlier_issue)
 
     def earlier_issue(self, day: str) -> str:
-        path = self.letter.workspace.issues_dir / f"{day}.md"
-        return path.read_text(encoding="utf-8") if path.is_file() else ""
+        return self.issues.current(day) or ""
 
     def llm_writer(self, day: str, offline: OfflineWriter) -> LLMWriter | None:
         """The LLM writer when a model is set (None otherwise); raises ``ModelSetupError``
@@ -280,8 +265,8 @@ class Drafter:
                           cost=run.as_json() if run else None)
         # Both files are staged first and put in place only after the database commit, so a
         # kill never leaves an issue file that its row does not describe.
-        staged = [_stage(json_path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"),
-                  _stage(md_path, markdown)]
+        document = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        staged = [_stage(json_path, document), _stage(md_path, markdown)]
         roles = {plan.lede.id: "lede"} if plan.lede else {}
         for section in plan.sections:
             for story in section:
@@ -296,10 +281,11 @@ class Drafter:
                    "dropped": list(draft.dropped), "writer": run.writer if run else "offline",
                    "cost_usd": round(run.session.cost.usd, 6) if run and run.session else 0.0,
                    "written_hashes": history[-WRITTEN_HASHES_KEPT:]}
-        kept = _backup(md_path) if backup and md_path.exists() else None  # before anything replaces it
+        kept = self.issues.backup(day) if backup else None  # before anything replaces it
         self.records.save_issue(day=day, title=draft.title, path=str(md_path), window=window,
                                 content_hash=content_hash,
-                                verified=report.ok, summary=summary, stories=stories, plan=plan, roles=roles)
+                                verified=report.ok, summary=summary, stories=stories, plan=plan, roles=roles,
+                                text=(markdown, document))
         for tmp, final in staged:
             tmp.replace(final)
         return DraftResult(day=day, markdown_path=md_path, json_path=json_path, draft=draft, plan=plan,
@@ -351,18 +337,6 @@ def drop_failing(draft: Draft, failures: list[Any]) -> tuple[Draft, list[str]]:
         removed.append(lede.markdown)
         lede = safe_lede(lede)
     return replace(draft, lede=lede, sections=tuple(sections), clocks=clocks), removed
-
-
-def _backup(path: Path) -> Path:
-    """Copy ``path`` to ``path.bak-YYYYmmddTHHMMSSZ`` (wall-clock time, ``-N`` added if taken)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.bak-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.bak-{stamp}-{n}")
-    shutil.copy2(path, target)
-    return target
 
 
 def _stage(path: Path, text: str) -> tuple[Path, Path]:

@@ -42,7 +42,11 @@ class Workspace:
 
     @property
     def database_url(self) -> str:
-        return self.config.database_url or f"sqlite:///{self.root / DB_NAME}"
+        """``LLL_DATABASE_URL``, else ``[database] url`` of ``lll.toml``, else ``lll.db`` in the folder.
+        The environment keeps a PostgreSQL password out of the workspace's files (libpq's
+        ``PGPASSWORD`` and ``~/.pgpass`` work too, with no password in the URL at all)."""
+        return (os.environ.get("LLL_DATABASE_URL", "").strip() or self.config.database_url
+                or f"sqlite:///{self.root / DB_NAME}")
 
     @classmethod
     def init(cls, root: Path, name: str = "Large Language Letters") -> Workspace:

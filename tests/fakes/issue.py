@@ -42,7 +42,10 @@ def built_demo(factory: pytest.TempPathFactory) -> Path:
     if _built is None:
         root = factory.mktemp("demo-built")
         (root / "lll.toml").write_text(NEWSLETTER_TOML, encoding="utf-8")
-        run_demo(root)
+        from conftest import shared_databases
+
+        with shared_databases():  # kept for the whole run, like the folder
+            run_demo(root)
         _built = root
     return _built
 
@@ -51,7 +54,10 @@ def workspace_copy(factory: pytest.TempPathFactory, dest: Path, extra_toml: str 
                    publish_toml: str = FAST_PUBLISH_TOML) -> Path:
     """A private copy of the demo workspace at ``dest``; its lll.toml gets small timeouts
     and backoff (``publish_toml``) and ``extra_toml`` (other sections)."""
+    from conftest import copy_database  # the database too, when it is not a file in the folder
+
     shutil.copytree(built_demo(factory), dest)
+    copy_database(built_demo(factory) / "lll.db", dest / "lll.db")
     toml = dest / "lll.toml"
     toml.write_text(NEWSLETTER_TOML + publish_toml + extra_toml, encoding="utf-8")
     return dest

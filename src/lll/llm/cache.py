@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from lll.clock import iso, now
 from lll.store import schema as t
+from lll.store.dialect import insert
 
 
 def cache_key(*, prompt_version: str, model: str, system: str, user: str, schema: dict[str, Any] | None) -> str:
@@ -74,11 +75,11 @@ class StoreAnswers:
         return CachedAnswer(row.response, row.tokens_in, row.tokens_out) if row else None
 
     def put(self, key: str, *, model: str, prompt: str, prompt_version: str, answer: CachedAnswer) -> None:
+        row = dict(model=model, prompt=prompt, prompt_version=prompt_version, response=answer.text,
+                   tokens_in=answer.tokens_in, tokens_out=answer.tokens_out, created_at=iso(now()))
         with self.engine.begin() as conn:
-            conn.execute(t.model_cache.delete().where(t.model_cache.c.key == key))
-            conn.execute(t.model_cache.insert().values(
-                key=key, model=model, prompt=prompt, prompt_version=prompt_version, response=answer.text,
-                tokens_in=answer.tokens_in, tokens_out=answer.tokens_out, created_at=iso(now())))
+            conn.execute(insert(conn, t.model_cache).values(key=key, **row)
+                         .on_conflict_do_update(index_elements=["key"], set_=row))
 
     def log(self, record: CallRecord) -> None:
         with self.engine.begin() as conn:

@@ -35,6 +35,7 @@ from lll.errors import PublishError
 from lll.publish.model import DONE_STATES, PublishableIssue, Receipt
 from lll.store import Store
 from lll.store import schema as t
+from lll.store.dialect import insert
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,10 @@ class Ledger:
             values["detail"] = json.dumps(values["detail"], sort_keys=True, ensure_ascii=False)
         stamp = iso(now())
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(t.publications).where(
-                t.publications.c.target == target, t.publications.c.date == day)).first()
-            if row is None:
-                conn.execute(t.publications.insert().values(
-                    target=target, date=day, state="pending", detail="{}", attempts=0, created_at=stamp,
-                    updated_at=stamp))
+            # ON CONFLICT: the (target, date) row is made once, whoever writes it first
+            conn.execute(insert(conn, t.publications).values(
+                target=target, date=day, state="pending", detail="{}", attempts=0, created_at=stamp,
+                updated_at=stamp).on_conflict_do_nothing(index_elements=["target", "date"]))
             changes = dict(values, updated_at=stamp)
             if attempt:
                 changes["attempts"] = t.publications.c.attempts + 1

@@ -130,22 +130,26 @@ def _story_map(data: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def load_issue(issues_dir: Path, day: str, *, base_url: str = "", newsletter: str = "") -> PublishableIssue:
-    """Build the issue of ``day`` from ``issues/DAY.md`` (the text, possibly edited by hand)
-    and ``issues/DAY.json`` (story ids for anchors; optional)."""
+def load_issue(issues_dir: Path, day: str, *, base_url: str = "", newsletter: str = "",
+               markdown: str | None = None, document: dict[str, Any] | None = None) -> PublishableIssue:
+    """Build the issue of ``day`` from its text (possibly edited by hand) and provenance (story
+    ids for anchors; optional): ``markdown`` and ``document`` when given (the database's, through
+    ``lll.issues.Issues``), else ``issues/DAY.md`` and ``issues/DAY.json``."""
     try:
         Date.fromisoformat(day)
     except ValueError as exc:
         raise LLLError(f"{day!r} is not a date: use YYYY-MM-DD") from exc
     md_path = issues_dir / f"{day}.md"
-    if not md_path.exists():
-        raise PublishError(f"no draft for {day} ({md_path} is missing): run `lll draft --date {day}` first")
-    front, body = split_markdown(md_path.read_text(encoding="utf-8"))
+    if markdown is None:
+        if not md_path.exists():
+            raise PublishError(f"no draft for {day} ({md_path} is missing): run `lll draft --date {day}` first")
+        markdown = md_path.read_text(encoding="utf-8")
+    front, body = split_markdown(markdown)
     if base_url:
         body = _RELATIVE_ISSUE_LINK.sub(lambda m: f"]({issue_url(base_url, m.group(1))})", body)
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict(document) if document is not None else {}
     json_path = issues_dir / f"{day}.json"
-    if json_path.exists():
+    if document is None and json_path.exists():
         try:
             data = json.loads(json_path.read_text(encoding="utf-8"))
         except ValueError:

@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from datetime import date as Date
 
 from lll.errors import LLLError, PublishError, PublishSettingsError, VerificationError
 from lll.newsletter import Newsletter
@@ -40,12 +41,21 @@ class Publishing:
     def issue(self, day: str) -> PublishableIssue:
         """The verified issue of ``day``; raises ``VerificationError`` if the draft fails."""
         from lll.draft import Drafter
+        from lll.issues import Issues
 
         config = self.letter.config.newsletter
-        issue = load_issue(self.letter.workspace.issues_dir, day, base_url=config.base_url,
-                           newsletter=config.name)
-        path = self.letter.workspace.issues_dir / f"{day}.md"
-        report = Drafter(self.letter).verify_file(path)
+        issues = Issues(self.letter.store, self.letter.workspace.issues_dir)
+        try:
+            Date.fromisoformat(day)
+        except ValueError as exc:
+            raise LLLError(f"{day!r} is not a date: use YYYY-MM-DD") from exc
+        text = issues.current(day)  # the database's (a hand-edited file taken in first)
+        if text is None:
+            raise PublishError(f"no draft for {day} ({issues.path(day)} is missing): "
+                               f"run `lll draft --date {day}` first")
+        issue = load_issue(self.letter.workspace.issues_dir, day, base_url=config.base_url, newsletter=config.name,
+                           markdown=text, document=issues.document(day))
+        report = Drafter(self.letter).verify_text(text)
         if not report.ok:
             first = "; ".join(report.lines()[:3])
             raise VerificationError(

@@ -12,7 +12,6 @@ work in progress) and the page keeps saying what fails until it is fixed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import threading
@@ -24,7 +23,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lll.clock import now
 from lll.draft import Drafter
 from lll.errors import LLLError, PublishSettingsError, VerificationError
 from lll.newsletter import Newsletter
@@ -230,6 +228,7 @@ class Review:
         self.targets = tuple(targets) if targets else tuple(letter.config.publish.targets)
         self.env = os.environ if env is None else env
         self.drafter = Drafter(letter)
+        self.issues = self.drafter.issues
         self._write = threading.Lock()  # one save or approve at a time in this process
         self._checked: dict[tuple[str, str], int] = {}  # (day, text hash) → problems, for the index
 
@@ -246,28 +245,24 @@ class Review:
             Date.fromisoformat(day)
         except ValueError as exc:
             raise LLLError(f"{day!r} is not a date: use YYYY-MM-DD") from exc
-        path = self.issues_dir / f"{day}.md"
-        if not path.is_file():
+        if self.issues.current(day) is None:
             raise IssueNotFound(f"no draft for {day}: run `lll draft --date {day}` first")
-        return path
+        return self.issues.path(day)
 
     def days(self) -> list[str]:
-        """Dates of the drafted issues, newest first."""
-        if not self.issues_dir.is_dir():
-            return []
-        found = [p.stem for p in self.issues_dir.glob("*.md") if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.stem)]
-        return sorted(found, reverse=True)
+        """Dates of the drafted issues, newest first (the database's, and files not yet taken in)."""
+        return self.issues.days()
 
     def markdown(self, day: str) -> str:
-        return self.path(day).read_text(encoding="utf-8")
+        self.path(day)  # a date, with a draft
+        return self.issues.current(day) or ""
 
     def provenance(self, day: str) -> dict[str, Any]:
-        """``issues/DATE.json``; empty when missing or unreadable (a hand-made issue)."""
+        """The issue's provenance (``issues/DATE.json``); empty when missing or unreadable (a hand-made issue)."""
         try:
-            data = json.loads((self.issues_dir / f"{day}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return self.issues.document(day)
+        except LLLError:
             return {}
-        return data if isinstance(data, dict) else {}
 
     def check(self, markdown: str) -> VerifyReport:
         return self.drafter.verify_text(markdown)
@@ -292,7 +287,8 @@ class Review:
         entries = {e.target: e for e in Ledger(self.letter.store).entries(day)}
         try:
             config = self.letter.config.newsletter
-            current = load_issue(self.issues_dir, day, base_url=config.base_url, newsletter=config.name).content_hash
+            current = load_issue(self.issues_dir, day, base_url=config.base_url, newsletter=config.name,
+                                 markdown=self.markdown(day), document=self.provenance(day)).content_hash
         except LLLError:
             current = ""
         out = []
@@ -352,7 +348,10 @@ class Review:
         query = sa.select(*columns).join(t.sources, t.sources.c.id == t.items.c.source_id)
         with self.letter.store.engine.connect() as conn:
             by_id = {r.id: r for r in conn.execute(query.where(t.items.c.id.in_(ids)))} if ids else {}
-            by_url = {r.url: r for r in conn.execute(query.where(t.items.c.url.in_(urls)))} if urls else {}
+            # several items may share a URL: the earliest seen wins, on every store
+            by_url = {r.url: r for r in conn.execute(query.where(t.items.c.url.in_(urls))
+                                                     .order_by(t.items.c.first_seen_at.desc(), t.items.c.id.desc()))
+                      } if urls else {}
         return by_id, by_url
 
     def _card(self, sentence: ShownSentence, items: Mapping[Any, Any], by_url: Mapping[str, Any]) -> Card:
@@ -382,21 +381,9 @@ class Review:
             return self._save(day, text)
 
     def _save(self, day: str, text: str) -> Saved:
-        path = self.path(day)
-        old = path.read_text(encoding="utf-8")
-        if old == text:
-            return Saved(path, None, False)
-        history = self.issues_dir / "history"
-        history.mkdir(exist_ok=True)
-        stamp = now().strftime("%Y%m%dT%H%M%SZ")
-        backup, n = history / f"{day}.{stamp}.md", 2
-        while backup.exists():
-            backup, n = history / f"{day}.{stamp}-{n}.md", n + 1
-        backup.write_text(old, encoding="utf-8")
-        tmp = path.with_suffix(".md.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        return Saved(path, backup, True)
+        self.path(day)  # a date, with a draft
+        path, backup = self.issues.save_edit(day, text)  # the database, then the files
+        return Saved(path, backup, backup is not None)
 
     def approve(self, day: str, markdown: str | None = None) -> Approval:
         """Verify the text (the editor's, or the saved file), save it, and publish it to every

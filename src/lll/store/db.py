@@ -14,28 +14,15 @@ from lll.clock import iso, now
 from lll.errors import WorkspaceError
 from lll.store import schema as t
 from lll.store.batch import BatchWriter
+from lll.store.dialect import dialect_of, insert, insert_for, make_engine, scrub
 from lll.store.migrations import migrate
 from lll.records import FetchedBody, ParsedFeed, ParsedItem, Source
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, so DDL is transactional too
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
-    cur.close()
-
-
-def make_engine(url: str) -> sa.Engine:
-    sqlite = url.startswith("sqlite")
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        # IMMEDIATE: take the write lock at BEGIN so two writers wait instead of deadlocking.
-        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-    return engine
+def _one_line(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's message on one line, without SQLAlchemy's "Background on this error" link."""
+    text = str(exc).split("\n(Background on this error", 1)[0]
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 @dataclass(frozen=True)
@@ -72,7 +59,14 @@ class Store:
             self.engine = make_engine(url)
             migrate(self.engine)
         except sa.exc.SQLAlchemyError as exc:
-            raise WorkspaceError(f"database {url} is unusable: {exc.__class__.__name__}: {exc}") from exc
+            # not chained: the driver's own message may quote the URL with its password
+            raise WorkspaceError(scrub(f"database {url} is unusable: {exc.__class__.__name__}: {_one_line(exc)}",
+                                       url)) from None
+
+    @property
+    def safe_url(self) -> str:
+        """The database URL as it may be shown (no password)."""
+        return scrub(self.url, self.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -84,13 +78,18 @@ class Store:
         """Add a source, or update the given fields of an existing one. Returns (source, created)."""
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).first()
+            created = False
             if row is None:
-                conn.execute(t.sources.insert().values(
+                # ON CONFLICT: two processes adding the same URL at once both succeed, one row results
+                made = conn.execute(insert(conn, t.sources).values(
                     url=url, name=name or url, kind=kind or "auto", detected_kind="",
                     weight=1.0 if weight is None else weight, fulltext=fulltext, site_url=site_url,
-                    feed_title="", added_at=iso(now()), last_status="never", consecutive_failures=0))
-                created = True
-            else:
+                    feed_title="", added_at=iso(now()), last_status="never", consecutive_failures=0)
+                    .on_conflict_do_nothing(index_elements=["url"]).returning(t.sources.c.id))
+                created = made.first() is not None
+                if not created:
+                    row = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).one()
+            if row is not None:
                 changes: dict[str, Any] = {}
                 if name and name != row.name:
                     changes["name"] = name
@@ -104,7 +103,6 @@ class Store:
                     changes["site_url"] = site_url
                 if changes:
                     conn.execute(t.sources.update().where(t.sources.c.id == row.id).values(**changes))
-                created = False
             fresh = conn.execute(sa.select(t.sources).where(t.sources.c.url == url)).one()
         return _source(fresh), created
 
@@ -143,8 +141,9 @@ class Store:
 
     def start_run(self, command: str) -> int:
         with self.engine.begin() as conn:
-            result = conn.execute(t.runs.insert().values(command=command, started_at=iso(now())))
-            return int(result.inserted_primary_key[0])
+            result = conn.execute(t.runs.insert().values(command=command, started_at=iso(now()))
+                                  .returning(t.runs.c.id))
+            return int(result.scalar_one())
 
     def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
@@ -186,7 +185,7 @@ class Store:
         if not wanted:
             return {}
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.pages).where(t.pages.c.url.in_(wanted))).all()
+            rows = conn.execute(sa.select(t.pages).where(t.pages.c.url.in_(wanted)).order_by(t.pages.c.url)).all()
         return {r.url: r for r in rows}
 
     def put_page(self, url: str, *, http_status: int | None, content_type: str, title: str, text: str,
@@ -194,10 +193,8 @@ class Store:
         row = dict(fetched_at=iso(now()), http_status=http_status, content_type=content_type,
                    title=title, text=text, raw=raw, error=error)
         with self.engine.begin() as conn:
-            if conn.execute(sa.select(t.pages.c.url).where(t.pages.c.url == url)).first():
-                conn.execute(t.pages.update().where(t.pages.c.url == url).values(**row))
-            else:
-                conn.execute(t.pages.insert().values(url=url, **row))
+            conn.execute(insert(conn, t.pages).values(url=url, **row)
+                         .on_conflict_do_update(index_elements=["url"], set_=row))
 
     # -- items -----------------------------------------------------------------------------
 
@@ -225,7 +222,9 @@ class Store:
 # compiles each of them once instead of building a new statement per source.
 _KNOWN_ITEMS = (sa.select(t.items.c.identity, t.items.c.id, t.items.c.content_hash)
                 .where(t.items.c.source_id == sa.bindparam("sid")))
-_INSERT_ITEMS = t.items.insert()
+# ON CONFLICT DO NOTHING: a source written by two processes at once keeps one row per item.
+_INSERT_ITEMS = {name: insert_for(name, t.items).on_conflict_do_nothing(index_elements=["source_id", "identity"])
+                 for name in ("sqlite", "postgresql")}
 _INSERT_ATTEMPT = t.fetch_attempts.insert()
 _INSERT_REVISION = t.item_revisions.insert()
 _UPDATE_SOURCE = t.sources.update().where(t.sources.c.id == sa.bindparam("sid"))
@@ -263,7 +262,7 @@ def write_fetch(conn: sa.Connection, source: Source, fetched: FetchedBody, parse
             elif known[item.identity][1] != item.content_hash:
                 changed.append((known[item.identity][0], item))
         if new_rows:
-            conn.execute(_INSERT_ITEMS, new_rows)
+            conn.execute(_INSERT_ITEMS[dialect_of(conn)], new_rows)
         for item_id, item in changed:
             _revise(conn, item_id, item, seen)
     outcome = "not_modified" if fetched.not_modified else "ok"

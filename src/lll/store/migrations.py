@@ -1,7 +1,12 @@
 """Named, append-only schema migrations, each run in its own transaction.
 
-Never edit a migration that has shipped: add a new one at the end. ``{pk}`` is
-replaced by the dialect's auto-increment primary key.
+Never edit a migration that has shipped: add a new one at the end. Placeholders are
+replaced per dialect (``lll.store.dialect.TYPES``): ``{pk}`` an auto-increment primary
+key, ``{ref}`` a column holding one (the same width), ``{blob}`` raw bytes. On SQLite
+the SQL is exactly what it always was.
+
+Migrations run under a lock (``dialect.migration_lock``): two processes opening a
+fresh database wait for each other instead of both creating the same tables.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from lll.clock import iso, now
+from lll.store.dialect import TYPES, dialect_of, migration_lock
 
 Migration = tuple[str, list[str]]
 
@@ -29,14 +35,14 @@ MIGRATIONS: list[Migration] = [
                 id {pk}, command VARCHAR NOT NULL, started_at VARCHAR NOT NULL,
                 finished_at VARCHAR, summary VARCHAR)""",
             """CREATE TABLE fetch_attempts (
-                id {pk}, run_id INTEGER REFERENCES runs (id),
-                source_id INTEGER NOT NULL REFERENCES sources (id), url VARCHAR NOT NULL,
+                id {pk}, run_id {ref} REFERENCES runs (id),
+                source_id {ref} NOT NULL REFERENCES sources (id), url VARCHAR NOT NULL,
                 started_at VARCHAR NOT NULL, seconds FLOAT NOT NULL, outcome VARCHAR NOT NULL,
                 http_status INTEGER, bytes INTEGER NOT NULL, attempts INTEGER NOT NULL,
                 new_items INTEGER NOT NULL, changed_items INTEGER NOT NULL, error VARCHAR)""",
             "CREATE INDEX ix_fetch_attempts_source ON fetch_attempts (source_id, started_at)",
             """CREATE TABLE items (
-                id {pk}, source_id INTEGER NOT NULL REFERENCES sources (id),
+                id {pk}, source_id {ref} NOT NULL REFERENCES sources (id),
                 identity VARCHAR NOT NULL, guid VARCHAR NOT NULL, url VARCHAR NOT NULL,
                 canonical_url VARCHAR NOT NULL, title VARCHAR NOT NULL, author VARCHAR NOT NULL,
                 published_at VARCHAR NOT NULL, published_in_feed BOOLEAN NOT NULL,
@@ -47,7 +53,7 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX ix_items_canonical_url ON items (canonical_url)",
             "CREATE INDEX ix_items_first_seen ON items (first_seen_at)",
             """CREATE TABLE item_revisions (
-                id {pk}, item_id INTEGER NOT NULL REFERENCES items (id), seen_at VARCHAR NOT NULL,
+                id {pk}, item_id {ref} NOT NULL REFERENCES items (id), seen_at VARCHAR NOT NULL,
                 content_hash VARCHAR NOT NULL, title VARCHAR NOT NULL, text TEXT NOT NULL,
                 raw TEXT NOT NULL)""",
             "CREATE INDEX ix_item_revisions_item ON item_revisions (item_id)",
@@ -64,9 +70,9 @@ MIGRATIONS: list[Migration] = [
                 id VARCHAR NOT NULL PRIMARY KEY, first_day VARCHAR NOT NULL, title VARCHAR NOT NULL)""",
             """CREATE TABLE story_units (
                 story_id VARCHAR NOT NULL REFERENCES stories (id), unit_id VARCHAR NOT NULL,
-                item_id INTEGER NOT NULL REFERENCES items (id), day VARCHAR NOT NULL,
+                item_id {ref} NOT NULL REFERENCES items (id), day VARCHAR NOT NULL,
                 status VARCHAR NOT NULL, span_start INTEGER NOT NULL, span_end INTEGER NOT NULL,
-                title VARCHAR NOT NULL, urls TEXT NOT NULL, vector BLOB,
+                title VARCHAR NOT NULL, urls TEXT NOT NULL, vector {blob},
                 PRIMARY KEY (day, unit_id))""",
             "CREATE INDEX ix_story_units_story ON story_units (story_id)",
             "CREATE INDEX ix_story_units_item ON story_units (item_id)",
@@ -80,7 +86,7 @@ MIGRATIONS: list[Migration] = [
                 status VARCHAR NOT NULL, PRIMARY KEY (issue_date, story_id))""",
             """CREATE TABLE clocks (
                 id VARCHAR NOT NULL PRIMARY KEY, story_id VARCHAR NOT NULL REFERENCES stories (id),
-                item_id INTEGER NOT NULL REFERENCES items (id), opened_in VARCHAR NOT NULL,
+                item_id {ref} NOT NULL REFERENCES items (id), opened_in VARCHAR NOT NULL,
                 sentence TEXT NOT NULL, phrase VARCHAR NOT NULL, due VARCHAR NOT NULL,
                 precision VARCHAR NOT NULL, status VARCHAR NOT NULL, revisited_in VARCHAR)""",
             "CREATE INDEX ix_clocks_due ON clocks (status, due)",
@@ -126,13 +132,26 @@ MIGRATIONS: list[Migration] = [
             # IF NOT EXISTS: a half-applied copy of this migration is finished, not an error.
             """CREATE TABLE IF NOT EXISTS unit_vectors (
                 key VARCHAR NOT NULL PRIMARY KEY, embedder VARCHAR NOT NULL, dim INTEGER NOT NULL,
-                vector BLOB NOT NULL, created_at VARCHAR NOT NULL)""",
+                vector {blob} NOT NULL, created_at VARCHAR NOT NULL)""",
             "CREATE INDEX IF NOT EXISTS ix_unit_vectors_created ON unit_vectors (created_at)",
         ],
     ),
+    (
+        "0006_pg_issue_texts",
+        [
+            # The issue itself lives in the database, so any machine sharing it can read, edit,
+            # verify and publish it; issues/DATE.md and .json are exports of these rows.
+            """CREATE TABLE issue_texts (
+                date VARCHAR NOT NULL PRIMARY KEY, markdown TEXT NOT NULL, document TEXT NOT NULL,
+                content_hash VARCHAR NOT NULL, origin VARCHAR NOT NULL, updated_at VARCHAR NOT NULL)""",
+            # Every text an issue had before it was replaced (a redraft, an edit).
+            """CREATE TABLE issue_history (
+                id {pk}, date VARCHAR NOT NULL, markdown TEXT NOT NULL, content_hash VARCHAR NOT NULL,
+                origin VARCHAR NOT NULL, kept_at VARCHAR NOT NULL)""",
+            "CREATE INDEX ix_issue_history_date ON issue_history (date, id)",
+        ],
+    ),
 ]
-
-_PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 
 
 def applied(conn: sa.Connection) -> set[str]:
@@ -142,20 +161,30 @@ def applied(conn: sa.Connection) -> set[str]:
     return {row[0] for row in conn.execute(sa.text("SELECT name FROM schema_migrations"))}
 
 
+def render(statement: str, dialect: str) -> str:
+    """A migration statement with its placeholders replaced for ``dialect``."""
+    types = TYPES.get(dialect, TYPES["sqlite"])
+    for name, sql in types.items():
+        statement = statement.replace("{" + name + "}", sql)
+    return statement
+
+
 def migrate(engine: sa.Engine, on_apply: Callable[[str], None] | None = None) -> list[str]:
     """Apply every pending migration in order, each in one transaction; return their names."""
-    pk = _PK.get(engine.dialect.name, _PK["sqlite"])
+    dialect = dialect_of(engine)
     with engine.begin() as conn:
+        migration_lock(conn)
         done = applied(conn)
     ran: list[str] = []
     for name, statements in MIGRATIONS:
         if name in done:
             continue
         with engine.begin() as conn:
+            migration_lock(conn)
             if name in applied(conn):  # another process got there first
                 continue
             for statement in statements:
-                conn.execute(sa.text(statement.replace("{pk}", pk)))
+                conn.execute(sa.text(render(statement, dialect)))
             conn.execute(sa.text("INSERT INTO schema_migrations (name, applied_at) VALUES (:n, :t)"),
                          {"n": name, "t": iso(now())})
         ran.append(name)

@@ -21,6 +21,8 @@ from lll.clock import iso, now
 from lll.stories.model import LedgerEntry, Story
 from lll.store import schema as t
 from lll.store.db import Store
+from lll.store.dialect import day_lock, insert
+from lll.store.issue_texts import write_text
 from lll.write.plan import DueClock, Plan
 
 
@@ -139,9 +141,13 @@ class Records:
 
     def save_issue(self, *, day: str, title: str, path: str, window: tuple[str, str], content_hash: str,
                    verified: bool, summary: dict[str, Any], stories: Sequence[Story], plan: Plan,
-                   roles: dict[str, str]) -> None:
-        """Replace everything day ``day`` wrote before with this draft, in one transaction."""
+                   roles: dict[str, str], text: tuple[str, str] | None = None) -> None:
+        """Replace everything day ``day`` wrote before with this draft, in one transaction;
+        ``text``: the issue's (Markdown, provenance JSON), kept in ``issue_texts``."""
         with self.engine.begin() as conn:
+            day_lock(conn, f"issue:{day}")  # two machines saving one day take turns, never interleave
+            if text is not None:
+                write_text(conn, day, text[0], text[1], origin="draft")
             conn.execute(t.issue_stories.delete().where(t.issue_stories.c.issue_date == day))
             conn.execute(t.clocks.delete().where(t.clocks.c.opened_in == day))
             conn.execute(t.clocks.update().where(t.clocks.c.revisited_in == day)
@@ -151,8 +157,8 @@ class Records:
             known = {r[0] for r in conn.execute(sa.select(t.stories.c.id).where(
                 t.stories.c.id.in_([s.id for s in stories])))} if stories else set()
             new_stories = [dict(id=s.id, first_day=day, title=s.title[:500]) for s in stories if s.id not in known]
-            if new_stories:
-                conn.execute(t.stories.insert(), new_stories)
+            if new_stories:  # ON CONFLICT: a story first told on two days drafted at once is one row
+                conn.execute(insert(conn, t.stories).on_conflict_do_nothing(index_elements=["id"]), new_stories)
             unit_rows = [dict(story_id=s.id, unit_id=u.id, item_id=u.item.id, day=day, status=s.status,
                               span_start=u.start, span_end=u.end, title=u.title[:500],
                               urls=json.dumps(sorted(s.urls)),

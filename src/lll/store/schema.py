@@ -11,6 +11,10 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+# Auto-increment ids and the columns that refer to them: 64-bit on both stores (SQLite's
+# INTEGER is; PostgreSQL's is BIGINT, as its BIGSERIAL keys are).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 schema_migrations = sa.Table(
     "schema_migrations", metadata,
     sa.Column("name", sa.String, primary_key=True),
@@ -19,7 +23,7 @@ schema_migrations = sa.Table(
 
 sources = sa.Table(
     "sources", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("url", sa.String, nullable=False, unique=True),
     sa.Column("name", sa.String, nullable=False),
     sa.Column("kind", sa.String, nullable=False),
@@ -41,7 +45,7 @@ sources = sa.Table(
 
 runs = sa.Table(
     "runs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("command", sa.String, nullable=False),
     sa.Column("started_at", sa.String, nullable=False),
     sa.Column("finished_at", sa.String),
@@ -50,9 +54,9 @@ runs = sa.Table(
 
 fetch_attempts = sa.Table(
     "fetch_attempts", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id")),
-    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("run_id", ID, sa.ForeignKey("runs.id")),
+    sa.Column("source_id", ID, sa.ForeignKey("sources.id"), nullable=False),
     sa.Column("url", sa.String, nullable=False),
     sa.Column("started_at", sa.String, nullable=False),
     sa.Column("seconds", sa.Float, nullable=False),
@@ -67,8 +71,8 @@ fetch_attempts = sa.Table(
 
 items = sa.Table(
     "items", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("source_id", ID, sa.ForeignKey("sources.id"), nullable=False),
     sa.Column("identity", sa.String, nullable=False),
     sa.Column("guid", sa.String, nullable=False),
     sa.Column("url", sa.String, nullable=False),
@@ -90,8 +94,8 @@ items = sa.Table(
 
 item_revisions = sa.Table(
     "item_revisions", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("item_id", ID, sa.ForeignKey("items.id"), nullable=False),
     sa.Column("seen_at", sa.String, nullable=False),
     sa.Column("content_hash", sa.String, nullable=False),
     sa.Column("title", sa.String, nullable=False),
@@ -122,7 +126,7 @@ story_units = sa.Table(
     "story_units", metadata,
     sa.Column("story_id", sa.String, sa.ForeignKey("stories.id"), nullable=False),
     sa.Column("unit_id", sa.String, primary_key=True),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("item_id", ID, sa.ForeignKey("items.id"), nullable=False),
     sa.Column("day", sa.String, primary_key=True),
     sa.Column("status", sa.String, nullable=False),
     sa.Column("span_start", sa.Integer, nullable=False),
@@ -157,7 +161,7 @@ clocks = sa.Table(
     "clocks", metadata,
     sa.Column("id", sa.String, primary_key=True),
     sa.Column("story_id", sa.String, sa.ForeignKey("stories.id"), nullable=False),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("item_id", ID, sa.ForeignKey("items.id"), nullable=False),
     sa.Column("opened_in", sa.String, nullable=False),
     sa.Column("sentence", sa.Text, nullable=False),
     sa.Column("phrase", sa.String, nullable=False),
@@ -169,7 +173,7 @@ clocks = sa.Table(
 
 publications = sa.Table(
     "publications", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("target", sa.String, nullable=False),
     sa.Column("date", sa.String, nullable=False),
     sa.Column("remote_id", sa.String),
@@ -187,7 +191,7 @@ publications = sa.Table(
 
 model_calls = sa.Table(
     "model_calls", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("issue_date", sa.String),
     sa.Column("role", sa.String, nullable=False),  # cheap | strong | judge
     sa.Column("model", sa.String, nullable=False),
@@ -229,4 +233,28 @@ unit_vectors = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.String, nullable=False),
     sa.Index("ix_unit_vectors_created", "created_at"),
+)
+
+# The issue's own text (``issues/DATE.md``) and provenance (``issues/DATE.json``), of which the
+# files are exports. origin: draft (LLL wrote it) | edit (an editor's text, from the review page
+# or adopted from a hand-edited file).
+issue_texts = sa.Table(
+    "issue_texts", metadata,
+    sa.Column("date", sa.String, primary_key=True),
+    sa.Column("markdown", sa.Text, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),  # sha256 of markdown
+    sa.Column("origin", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+
+issue_history = sa.Table(
+    "issue_history", metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("date", sa.String, nullable=False),
+    sa.Column("markdown", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("origin", sa.String, nullable=False),
+    sa.Column("kept_at", sa.String, nullable=False),
+    sa.Index("ix_issue_history_date", "date", "id"),
 )

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from lll.clock import iso, now
 from lll.stories.embed import Embedder
 from lll.store import schema as t
+from lll.store.dialect import insert
 
 __all__ = ["CachedEmbedder", "MemoryVectors", "StoreVectors", "VectorStore", "embedder_key"]
 
@@ -80,9 +81,12 @@ class StoreVectors:
         table = t.unit_vectors
         with self.engine.begin() as conn:
             conn.execute(table.delete().where(table.c.created_at < iso(moment - timedelta(days=self.keep_days))))
-            for chunk in _chunks(list(rows), _LOOKUP_CHUNK):
-                conn.execute(table.delete().where(table.c.key.in_(chunk)))
-            conn.execute(table.insert(), [
+            # ON CONFLICT: two drafts embedding the same new text at once both keep one row
+            upsert = insert(conn, table)
+            upsert = upsert.on_conflict_do_update(index_elements=["key"], set_={
+                "embedder": upsert.excluded.embedder, "dim": upsert.excluded.dim,
+                "vector": upsert.excluded.vector, "created_at": upsert.excluded.created_at})
+            conn.execute(upsert, [
                 {"key": key, "embedder": embedder, "dim": int(vector.shape[0]),
                  "vector": np.asarray(vector, dtype="<f4").tobytes(), "created_at": iso(moment)}
                 for key, vector in rows.items()

@@ -33,7 +33,12 @@ class StoreResolver:
         key = canonical_url(url)
         query = (sa.select(t.items.c.id, t.items.c.title, t.items.c.text, t.sources.c.name)
                  .join(t.sources, t.sources.c.id == t.items.c.source_id)
-                 .where(sa.or_(t.items.c.url == url, t.items.c.canonical_url == key)).limit(5))
+                 .where(sa.or_(t.items.c.url == url, t.items.c.canonical_url == key))
+                 # the link's own item first, then by what identifies an item: many items can share a
+                 # canonical URL (fragments dropped), and without an order the store picks any five
+                 .order_by(sa.case((t.items.c.url == url, 0), else_=1), t.items.c.first_seen_at,
+                           t.sources.c.url, t.items.c.identity)
+                 .limit(5))
         with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
             if not rows:
@@ -49,8 +54,9 @@ class StoreResolver:
         day = match.group(1)
         if url != self.issue_url(day):
             return None
-        path = self.issues_dir / f"{day}.md"
-        if not path.exists():
+        from lll.issues import Issues  # the issue as the database holds it (any machine's)
+
+        text = Issues(self.store, self.issues_dir).current(day)
+        if text is None:
             return None
-        text = path.read_text(encoding="utf-8")
         return Evidence(url=url, source="this newsletter", text=f"{long_date(day)}, {day}\n{text}", issue_date=day)
