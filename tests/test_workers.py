@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import ON_POSTGRES, db_env, db_url
 from fakes.hosts import HostsServer
 
 from lll.store import Store
@@ -29,6 +30,19 @@ NOW = "2026-05-10T23:30:00Z"
 LLL = [sys.executable, "-m", "lll"]
 
 
+@pytest.fixture(autouse=True)
+def _drop_workflow_schema(_isolated: Path) -> Iterator[None]:
+    """On PostgreSQL the workflows live in ``SCHEMA_dbos`` beside the workspace's schema: drop it too."""
+    yield
+    if ON_POSTGRES:
+        from lll.workers.engine import system_schema
+
+        engine = sa.create_engine(os.environ["LLL_TEST_DATABASE_URL"], poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {system_schema(db_url(_isolated / 'lll.db'))} CASCADE"))
+        engine.dispose()
+
+
 @pytest.fixture
 def hosts() -> Iterator[HostsServer]:
     server = HostsServer(24, 5, hosts=3, day=datetime(2026, 5, 10, 23, 0, tzinfo=UTC), delay=0.05)
@@ -37,7 +51,8 @@ def hosts() -> Iterator[HostsServer]:
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, LLL_ALLOW_PRIVATE="1", LLL_NOW=NOW, LLL_EMBEDDER="tfidf")
+    root = Path(os.environ["LLL_WORKSPACE"])
+    return dict(os.environ, LLL_ALLOW_PRIVATE="1", LLL_NOW=NOW, LLL_EMBEDDER="tfidf", **db_env(root))
 
 
 def _lll(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -71,7 +86,7 @@ def _finish(worker: subprocess.Popen[str]) -> str:
 
 
 def _count(root: Path, table: sa.Table) -> int:
-    store = Store(f"sqlite:///{root / 'lll.db'}")
+    store = Store(db_url(root / "lll.db"))
     try:
         return store.count(table)
     finally:
@@ -91,7 +106,7 @@ def test_two_workers_fetch_every_source_once_within_the_host_limit_and_draft_the
     assert sorted(hosts.hits.values()) == [1] * 24, "every feed fetched exactly once"
     assert max(hosts.peak.values()) == 2, f"per-host limit across workers: {dict(hosts.peak)}"
     assert _count(root, t.items) == 24 * 5
-    store = Store(f"sqlite:///{root / 'lll.db'}")
+    store = Store(db_url(root / "lll.db"))
     try:
         issue = Records(store).issue(DAY)
     finally:
@@ -129,3 +144,14 @@ def test_enqueue_with_a_bad_date_is_bad_usage(_isolated: Path) -> None:
     done = _lll("run", "--enqueue", "--date", "10/05/2026", check=False)
     assert done.returncode == 2
     assert "YYYY-MM-DD" in done.stderr
+
+
+def test_the_workspace_lock_is_the_databases_on_postgresql_and_busy_is_exit_75(_isolated: Path) -> None:
+    from lll.newsletter import Newsletter
+
+    _lll("init")
+    with Newsletter.open(_isolated) as letter, letter.lock("draft"):
+        busy = _lll("run", "--date", DAY, check=False)
+        assert busy.returncode == 75, busy.stderr
+        assert "busy (lll draft (pid " in busy.stderr
+    assert _lll("sources", "list").returncode == 0

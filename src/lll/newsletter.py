@@ -111,7 +111,12 @@ class Newsletter:
     @contextmanager
     def lock(self, what: str, wait: bool = True) -> Iterator[None]:
         """One writer job at a time per workspace: a second waits, or (``wait=False``) raises
-        ``WorkspaceBusyError`` (exit status 75) naming the holder."""
+        ``WorkspaceBusyError`` (exit status 75) naming the holder. On PostgreSQL the lock is the
+        database's (a session advisory lock), so it holds across machines sharing the store."""
+        if self.store.engine.dialect.name == "postgresql":
+            with self._database_lock(what, wait):
+                yield
+            return
         path = self.workspace.root / ".lll.lock"
         with open(path, "a+") as handle:
             try:
@@ -130,3 +135,30 @@ class Newsletter:
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _database_lock(self, what: str, wait: bool) -> Iterator[None]:
+        import sqlalchemy as sa
+
+        with self.store.engine.connect() as conn:
+            key = int(conn.execute(sa.text("SELECT hashtextextended('lll-workspace:' || current_schema(), 0)"))
+                      .scalar_one())
+            conn.execute(sa.text("SELECT set_config('application_name', :n, false)"),
+                         {"n": f"lll {what} (pid {os.getpid()})"[:63]})
+            if wait:
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            elif not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+                holder = conn.execute(sa.text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                    "AND l.classid::bigint = :c AND l.objid::bigint = :o"),
+                    {"c": (key >> 32) & 0xFFFFFFFF, "o": key & 0xFFFFFFFF}).scalar()
+                conn.rollback()
+                raise WorkspaceBusyError(f"the workspace is busy ({holder or 'another lll command'}); "
+                                         "try again when it finishes")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -70,6 +71,14 @@ def system_database_url(letter: Newsletter) -> str:
     return url
 
 
+def system_schema(url: str) -> str:
+    """DBOS's schema: ``dbos``, or ``SCHEMA_dbos`` when the store lives in a schema of its own
+    (``?options=-csearch_path=SCHEMA``), so newsletters sharing a database share no workflow."""
+    options = sa.engine.make_url(url).query.get("options", "")
+    found = re.search(r"search_path=([A-Za-z_][A-Za-z0-9_]*)", options if isinstance(options, str) else "")
+    return f"{found.group(1)}_dbos" if found else "dbos"
+
+
 _MIGRATING = threading.local()  # DBOS's SQLite migrations issue their own BEGIN IMMEDIATE
 
 
@@ -110,6 +119,8 @@ def _launch(letter: Newsletter, executor_id: str, *, listen: Sequence[str]) -> N
     }
     if url.startswith("sqlite"):
         config["system_database_engine"] = _sqlite_engine(url)
+    else:
+        config["dbos_system_schema"] = system_schema(url)
     DBOS(config=config)
     DBOS.listen_queues(list(listen))
     _MIGRATING.now = True  # this thread only: the queue threads DBOS starts take the hook as it is
