@@ -276,16 +276,16 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
     if penalty is not None:
         bound -= penalty
     bound[active.label[:used] < 0] = -np.inf
-    order = np.argsort(-bound, kind="stable")
+    reach = np.flatnonzero(bound >= s.threshold)  # only these can reach the threshold at all
+    order = reach[np.argsort(-bound[reach], kind="stable")]
     window_slots = active.slot_of[labels[lo:row]]
     exact = np.full(used, -np.inf, dtype=np.float32)
     best = -np.inf
     chosen = np.zeros(used, dtype=bool)
-    for start in range(0, used, _CHUNK):
+    for start in range(0, len(order), _CHUNK):
         if bound[order[start]] < max(best, s.threshold):
             break
         chunk = order[start:start + _CHUNK]
-        chunk = chunk[np.isfinite(bound[chunk])]
         chosen[chunk] = True
         members = np.flatnonzero((window_slots >= 0) & chosen[np.maximum(window_slots, 0)])
         chosen[chunk] = False

@@ -149,20 +149,30 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower() or url
 
 
-def enqueue_day(letter: Newsletter, day: str) -> DayPlan:
-    """Enqueue the fetch of every source and the day's draft (in an open :func:`connected`)."""
-    fetches = []
-    queue, draft_queue = DBOS.retrieve_queue(FETCH_QUEUE), DBOS.retrieve_queue(DRAFT_QUEUE)
-    if queue is None or draft_queue is None:
-        raise LLLError("the worker queues are not registered: run this inside `connected(letter)`")
+def _queue(name: str) -> Any:
+    queue = DBOS.retrieve_queue(name)
+    if queue is None:
+        raise LLLError(f"the {name} queue is not registered: enqueue inside `connected(letter)`")
+    return queue
+
+
+def enqueue_fetches(letter: Newsletter, day: str) -> list[str]:
+    """One fetch workflow per source for ``day``, queued under the source's host: their ids."""
+    queue, fetches = _queue(FETCH_QUEUE), []
     for source in letter.store.sources():
         workflow_id = f"fetch-{day}-{source.id}"
         with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=host_of(source.url)):
             queue.enqueue(fetch_source, source.id, day)
         fetches.append(workflow_id)
+    return fetches
+
+
+def enqueue_day(letter: Newsletter, day: str) -> DayPlan:
+    """Enqueue the fetch of every source and the day's draft (in an open :func:`connected`)."""
+    fetches = enqueue_fetches(letter, day)
     day_id = f"day-{day}"
     with SetWorkflowID(day_id):
-        draft_queue.enqueue(run_day, day, fetches)
+        _queue(DRAFT_QUEUE).enqueue(run_day, day, fetches)
     return DayPlan(day, day_id, tuple(fetches))
 
 
