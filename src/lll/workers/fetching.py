@@ -24,7 +24,7 @@ SOURCES_TTL = 60.0  # seconds a worker trusts its copy of the sources table
 class FetchService:
     """Fetch single sources on demand, from any thread; ``close()`` when the worker stops."""
 
-    def __init__(self, letter: Newsletter, *, parse_processes: int = 1) -> None:
+    def __init__(self, letter: Newsletter, *, parse_processes: int = 0) -> None:
         self.letter = letter
         self.store = letter.store
         self.run = FetchRun(letter.store, letter.config.fetch, policy=letter.fetch_policy())
