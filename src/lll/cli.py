@@ -326,12 +326,18 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
 @cli.command()
 @click.option("--date", "day", default=None, callback=_check_date,
               help="Issue date YYYY-MM-DD (default: today in LLL_NOW).")
+@click.option("--enqueue", is_flag=True, help="Put the day in the queues for `lll worker` processes instead.")
+@click.option("--wait", is_flag=True, help="With --enqueue: wait until the workers have finished the day.")
 @click.pass_context
-def run(ctx: click.Context, day: str | None) -> None:
+def run(ctx: click.Context, day: str | None, enqueue: bool, wait: bool) -> None:
     """The daily job: fetch, then draft, then publish. Safe to run twice for a date (the draft is
-    replaced, not doubled); an issues/DATE.md edited by hand is kept, not drafted over (exit 1)."""
+    replaced, not doubled); an issues/DATE.md edited by hand is kept, not drafted over (exit 1).
+    With --enqueue, workers do it (one fetch per source, queued by host; one draft per date)."""
     from lll.draft import Drafter
 
+    if enqueue:
+        _enqueue_day(ctx, day or _today(), wait)
+        return
     with _open(ctx) as letter, letter.lock("run", wait=False):
         report = letter.fetch()
         _print_report(report)
@@ -344,6 +350,58 @@ def run(ctx: click.Context, day: str | None) -> None:
         outcomes = _publish_configured(letter, result.day)
     if not all([_show_outcome(outcome) for outcome in outcomes]):
         ctx.exit(1)
+
+
+def _workers() -> Any:
+    try:
+        import lll.workers as workers
+    except ImportError as exc:
+        raise LLLError(f"workers need DBOS ({exc.name} is missing): pip install -e \".[workers]\"") from exc
+    return workers
+
+
+def _enqueue_day(ctx: click.Context, day: str, wait: bool) -> None:
+    import time
+    from datetime import date
+
+    try:
+        date.fromisoformat(day)
+    except ValueError as exc:
+        raise click.BadParameter(f"{day!r}: use YYYY-MM-DD", param_hint="--date") from exc
+    workers = _workers()
+    with _open(ctx) as letter, workers.connected(letter):
+        plan = workers.enqueue_day(letter, day)
+        click.echo(f"Enqueued {day}: {len(plan.fetches)} fetches, then the draft ({plan.workflow_id})")
+        status = workers.day_status(day)
+        while wait and status in ("ENQUEUED", "PENDING"):
+            time.sleep(0.5)
+            status = workers.day_status(day)
+    if wait:
+        click.echo(f"{day}: {status.lower()}")
+        if status != "SUCCESS":
+            ctx.exit(1)
+
+
+@cli.command()
+@click.option("--until-idle", type=float, default=None, metavar="SECONDS",
+              help="Stop once no work has been waiting for this long (default: run until stopped).")
+@click.option("--id", "executor_id", default=None, help="This worker's name in the queues (default: host-pid-random).")
+@click.pass_context
+def worker(ctx: click.Context, until_idle: float | None, executor_id: str | None) -> None:
+    """Run the queued fetches and drafts (`lll run --enqueue` queues a day). Start as many as you
+    like, on one machine or several sharing a PostgreSQL store; stop with Ctrl-C or SIGTERM."""
+    import signal
+
+    workers = _workers()
+    with _open(ctx) as letter:
+        runner = workers.Worker(letter, executor_id=executor_id)
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop.set())
+        click.echo(f"worker {runner.executor_id} started", err=True)
+        try:
+            runner.run(until_idle=until_idle)
+        except KeyboardInterrupt:
+            runner.stop.set()
+        click.echo(f"worker {runner.executor_id} stopped", err=True)
 
 
 @cli.command()

@@ -122,7 +122,13 @@ class Newsletter:
     def lock(self, what: str, wait: bool = True,
              on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
         """One writer job at a time per workspace: a second waits (telling ``on_wait`` who holds
-        it), or (``wait=False``) raises ``WorkspaceBusyError`` (exit status 75) naming the holder."""
+        it), or (``wait=False``) raises ``WorkspaceBusyError`` (exit status 75) naming the holder.
+        On PostgreSQL the lock is the database's (a session advisory lock), so it holds across
+        machines sharing the store."""
+        if self.store.engine.dialect.name == "postgresql":
+            with self._database_lock(what, wait):
+                yield
+            return
         path = self.workspace.root / ".lll.lock"
         with open(path, "a+") as handle:
             try:
@@ -145,3 +151,30 @@ class Newsletter:
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _database_lock(self, what: str, wait: bool) -> Iterator[None]:
+        import sqlalchemy as sa
+
+        with self.store.engine.connect() as conn:
+            key = int(conn.execute(sa.text("SELECT hashtextextended('lll-workspace:' || current_schema(), 0)"))
+                      .scalar_one())
+            conn.execute(sa.text("SELECT set_config('application_name', :n, false)"),
+                         {"n": f"lll {what} (pid {os.getpid()})"[:63]})
+            if wait:
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            elif not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+                holder = conn.execute(sa.text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                    "AND l.classid::bigint = :c AND l.objid::bigint = :o"),
+                    {"c": (key >> 32) & 0xFFFFFFFF, "o": key & 0xFFFFFFFF}).scalar()
+                conn.rollback()
+                raise WorkspaceBusyError(f"the workspace is busy ({holder or 'another lll command'}); "
+                                         "try again when it finishes")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()

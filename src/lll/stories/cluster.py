@@ -194,6 +194,22 @@ class _Lexical:
         sums = np.bincount(self.row_of[span] - lo, weights=products, minlength=row - lo)
         return np.asarray(sums, dtype=np.float64)
 
+    def cosines_with(self, row: int, rows: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Cosines of ``row`` with the given earlier ``rows`` (the same sums as :meth:`cosines`)."""
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(len(rows), dtype=np.float64)
+        offsets = np.cumsum(lengths) - lengths
+        where = np.repeat(starts - offsets, lengths) + np.arange(total)
+        own = slice(self.indptr[row], self.indptr[row + 1])
+        self.dense[self.indices[own]] = self.data[own]
+        products = self.data[where] * self.dense[self.indices[where]]
+        self.dense[self.indices[own]] = 0.0
+        sums = np.bincount(np.repeat(np.arange(len(rows)), lengths), weights=products, minlength=len(rows))
+        return np.asarray(sums, dtype=np.float64)
+
 
 def _nearest_member(lexical: _Lexical, row: int, lo: int, labels: NDArray[np.int64],
                     active: _Active) -> NDArray[np.float64]:
@@ -233,6 +249,58 @@ def _best(active: _Active, vector: NDArray[np.float32], lexical: NDArray[np.floa
             score[slot] += s.tag_weight * _tag_term(tags, active.tags[slot])
     top = int(np.argmax(score))
     return top if score[top] >= s.threshold else None
+
+
+_CHUNK = 16  # stories whose lexical side is computed at a time, best bound first
+
+
+def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexical, row: int, lo: int,
+                  labels: NDArray[np.int64], moment: float, s: ClusterSettings) -> int | None:
+    """:func:`_best` (without tags) computing the lexical side only where it can change the answer.
+
+    The lexical term of a story lies in [0, 1], so its score is at most its semantic part plus
+    ``text_weight``. Stories are taken by that bound, best first, a few at a time; their nearest
+    member is computed exactly (the same sums as :func:`_nearest_member`), and the search stops
+    when no story left can reach the threshold or the best score found. Same result as scoring
+    every open story against every document of the window; the work per document follows the
+    stories near it, not the size of the window."""
+    used = active.used
+    if used == 0:
+        return None
+    score = (1.0 - s.text_weight) * (active.sums[:used] @ vector) / active.norms[:used]
+    penalty = None
+    if s.gap_weight:
+        gap = np.maximum(moment - active.last[:used], 0.0)
+        penalty = s.gap_weight * np.log1p(gap / s.gap_scale.total_seconds())
+    bound = score.astype(np.float64) + s.text_weight * (1.0 + 1e-6) + 1e-6
+    if penalty is not None:
+        bound -= penalty
+    bound[active.label[:used] < 0] = -np.inf
+    reach = np.flatnonzero(bound >= s.threshold)  # only these can reach the threshold at all
+    order = reach[np.argsort(-bound[reach], kind="stable")]
+    window_slots = active.slot_of[labels[lo:row]]
+    exact = np.full(used, -np.inf, dtype=np.float32)
+    best = -np.inf
+    chosen = np.zeros(used, dtype=bool)
+    for start in range(0, len(order), _CHUNK):
+        if bound[order[start]] < max(best, s.threshold):
+            break
+        chunk = order[start:start + _CHUNK]
+        chosen[chunk] = True
+        members = np.flatnonzero((window_slots >= 0) & chosen[np.maximum(window_slots, 0)])
+        chosen[chunk] = False
+        nearest = np.zeros(used, dtype=np.float64)
+        if members.size:
+            sims = lexical.cosines_with(row, (lo + members).astype(np.intp))
+            np.maximum.at(nearest, window_slots[members], sims)
+        part = score[chunk].copy()
+        part += s.text_weight * nearest[chunk]
+        if penalty is not None:
+            part -= penalty[chunk]
+        exact[chunk] = part
+        best = max(best, float(part.max()))
+    top = int(np.argmax(exact))
+    return top if exact[top] >= s.threshold else None
 
 
 def cluster_stream(
@@ -279,8 +347,11 @@ def cluster_stream(
             lo += 1
         active.expire(now - span)
         tags = hashtags(docs[i].text) if tag_weight else frozenset()
-        near = _nearest_member(lexical, row, lo, labels, active) if lexical is not None else None
-        slot = _best(active, matrix[i], near, now, tags, settings)
+        if lexical is not None and not tags:
+            slot = _best_bounded(active, matrix[i], lexical, row, lo, labels, now, settings)
+        else:
+            near = _nearest_member(lexical, row, lo, labels, active) if lexical is not None else None
+            slot = _best(active, matrix[i], near, now, tags, settings)
         if slot is None:
             active.open(opened, matrix[i], now, tags)
             labels[row], opened = opened, opened + 1

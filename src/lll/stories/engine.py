@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from lll.stories.dedup import LAYERS, DedupSettings, dedup, hub_links, url_keys
 from lll.stories.embed import Embedder
 from lll.stories.entities import shared, specific_in_order
-from lll.stories.ledger import LedgerSettings, Match, classify
+from lll.stories.ledger import LedgerSettings, Match, classify, classify_all
 from lll.stories.model import LedgerEntry, LeftOut, Story
 from lll.stories.rank import PRIMARY_KINDS, RankSettings, score
 from lll.stories.units import ItemView, StoryUnit, split_item
@@ -255,16 +255,18 @@ def build_stories(items: Sequence[ItemView], ledger: Sequence[LedgerEntry], embe
     groups = dedup(units, vectors, settings.dedup, hubs)
     names = LedgerNames.of(ledger)
     counts.update({f"merged_{layer}": n for layer, n in groups.merges.items()})
-    grouped = []
+    shaped = []
     for members in groups.clusters():
         ordered = sorted(members, key=lambda i: _lead_order(units[i]))
         story_units = tuple(units[i] for i in ordered)
         vector = _centroid(vectors[ordered])
         text = "\n".join(u.content for u in story_units)
-        urls = frozenset().union(*(url_keys(u, hubs) for u in story_units))
-        match = classify(text, urls, frozenset(u.item.id for u in story_units), vector, ledger, settings.ledger)
-        match = _continuation(match, story_units, vector, text, names, settings.ledger)
-        grouped.append((story_units, vector, urls, match))
+        urls: frozenset[str] = frozenset().union(*(url_keys(u, hubs) for u in story_units))
+        shaped.append((story_units, text, urls, frozenset(u.item.id for u in story_units), vector))
+    matches = classify_all([(text, urls, ids, vector) for _su, text, urls, ids, vector in shaped], ledger,
+                           settings.ledger)
+    grouped = [(su, vector, urls, _continuation(match, su, vector, text, names, settings.ledger))
+               for (su, text, urls, _i, vector), match in zip(shaped, matches, strict=True)]
     keepers = _ledger_keepers([(units_, match) for units_, _, _, match in grouped])
     by_id: dict[str, Story] = {}
     for n, (story_units, vector, urls, match) in enumerate(grouped):

@@ -1,0 +1,448 @@
+#!/usr/bin/env python
+"""Scale benchmark: costs that grow with the work, and the day's job over many workers.
+
+    python bench/scale.py                          # everything, on SQLite (workers.db beside lll.db)
+    python bench/scale.py --database-url URL       # the fetch and kill parts on PostgreSQL (one schema a run)
+    python bench/scale.py --only ledger,cluster    # some parts; --quick for small sizes
+
+Parts (each prints a table with its baseline and the ratio):
+
+ledger   matching a day's story groups against the ledger: the per-story scan ``classify`` was
+         (kept in tests/test_ledger_matching.py as the oracle) against ``classify_all`` (one
+         groups × ledger product and a URL index), at 800 / 5,000 / 51,000 ledger stories; the
+         matches must be identical.
+cluster  the event layer's stream clustering (``cluster_stream``, MiniLM-like vectors + TF-IDF) from
+         500 to 4,000 units: the full search (every open story's nearest member computed) against
+         the bounded one; the labels must be identical.
+fetch    N loopback feeds × M items on H hosts, fetched by single-process ``lll fetch`` and by 1, 2
+         and 4 ``lll worker`` processes (``enqueue_fetches``); the server counts requests per feed
+         and requests in flight per host: every feed fetched once, every item stored once, no host
+         above ``[fetch] per_host``.
+kill     trials of a day (fetch, draft, publish to a fake DEV) by two workers, one killed with
+         SIGKILL at a random moment and replaced: every item stored once, one issue, one DEV draft.
+draft    the story stage (``build_stories``, TF-IDF embedder) for 100 / 1,000 / 5,000 synthetic
+         sources against 30 days of ledger, with the growth ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the oracles and the counting feed server live with the tests
+
+from fakes.hosts import HostsServer  # noqa: E402
+
+LLL = [sys.executable, "-m", "lll"]
+DAY = "2026-05-10"
+NOW = "2026-05-10T23:30:00Z"
+
+
+def table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    print()
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+# -- ledger ----------------------------------------------------------------------------------------
+
+
+def bench_ledger(quick: bool) -> bool:
+    from test_ledger_matching import _same, day, reference
+
+    from lll.stories.ledger import classify_all
+
+    sizes, groups = ((800, 5000) if quick else (800, 5000, 51000)), 300
+    rows, ok = [], True
+    for size in sizes:
+        ledger, stories = day(size, groups, seed=size)
+        before, expected = timed(lambda: [reference(t, u, i, v, ledger) for t, u, i, v in stories])
+        after, got = timed(lambda: classify_all(stories, ledger))
+        same = all(_same(a, b) for a, b in zip(expected, got, strict=True))
+        ok &= same
+        rows.append((f"{size:,}", str(groups), f"{before:.2f}", f"{after:.3f}", f"{before / after:.0f}x",
+                     "yes" if same else "NO"))
+    print(f"Ledger matching: {groups} story groups against the ledger (scan per story vs classify_all)")
+    table(("ledger stories", "groups", "scan s", "classify_all s", "speed-up", "identical"), rows)
+    return ok
+
+
+# -- cluster ---------------------------------------------------------------------------------------
+
+
+def _units(n: int, seed: int) -> tuple[list[Any], np.ndarray]:
+    from lll.stories.cluster import Doc
+
+    rng, gen = random.Random(seed), np.random.default_rng(seed)
+    vocabulary = [f"term{i}" for i in range(6000)]
+    topics = max(10, n // 3)
+    centres = gen.normal(size=(topics, 384))
+    words = [rng.sample(vocabulary, 12) for _ in range(topics)]
+    start = datetime(2026, 5, 10, tzinfo=UTC)
+    docs, vectors = [], []
+    for i in range(n):
+        t = rng.randrange(topics)
+        vectors.append(centres[t] + gen.normal(size=384) * rng.uniform(0.6, 1.3))
+        docs.append(Doc(str(i), " ".join(rng.sample(words[t], 8) + rng.sample(vocabulary, 30)),
+                        start + timedelta(minutes=rng.randrange(1440))))
+    return docs, np.asarray(vectors, dtype=np.float32)
+
+
+def bench_cluster(quick: bool) -> bool:
+    from test_cluster_bounded import _full
+
+    from lll.stories import cluster
+    from lll.stories.cluster import NEWSLETTER, cluster_with
+    from lll.stories.embed import tfidf_vectors
+
+    sizes = (500, 1000, 2000) if quick else (500, 1000, 2000, 4000)
+    rows, ok, first = [], True, None
+    for n in sizes:
+        docs, vectors = _units(n, seed=n)
+        text = tfidf_vectors([d.text for d in docs])
+        after, bounded = timed(lambda: cluster_with(docs, vectors, NEWSLETTER, text))
+        keep = cluster._best_bounded
+        cluster._best_bounded = _full  # type: ignore[assignment]
+        try:
+            before, full = timed(lambda: cluster_with(docs, vectors, NEWSLETTER, text))
+        finally:
+            cluster._best_bounded = keep
+        same = bounded == full
+        ok &= same
+        first = first or (n, before, after)
+        rows.append((f"{n:,}", str(len(set(full))), f"{before:.2f}", f"{after:.2f}", f"{before / after:.1f}x",
+                     f"{before / first[1]:.0f}x", f"{after / first[2]:.0f}x", "yes" if same else "NO"))
+    print(f"Stream clustering (NEWSLETTER settings, 384-d vectors + TF-IDF); growth against {sizes[0]} units")
+    table(("units", "stories", "full s", "bounded s", "speed-up", "full growth", "bounded growth", "identical"),
+          rows)
+    return ok
+
+
+# -- workspaces on either store --------------------------------------------------------------------
+
+
+class Stores:
+    """Fresh workspaces: a folder each, and on PostgreSQL a schema each (dropped at the end)."""
+
+    def __init__(self, base: Path, url: str | None) -> None:
+        self.base, self.url, self.schemas = base, url, []  # type: ignore[var-annotated]
+        self.n = 0
+
+    def new(self, server: HostsServer, *, per_host: int, targets: str = "") -> tuple[Path, dict[str, str]]:
+        self.n += 1
+        root = self.base / f"ws{self.n}"
+        env = dict(os.environ, LLL_WORKSPACE=str(root), LLL_ALLOW_PRIVATE="1", LLL_NOW=NOW, LLL_EMBEDDER="tfidf",
+                   LLL_CACHE_DIR=str(self.base / "cache"))
+        if self.url:
+            import sqlalchemy as sa
+
+            schema = f"bench_scale_{os.getpid()}_{self.n}"
+            engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            engine.dispose()
+            self.schemas += [schema, f"{schema}_dbos"]
+            env["LLL_DATABASE_URL"] = sa.engine.make_url(self.url).update_query_dict(
+                {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        run([*LLL, "init"], env)
+        config = root / "lll.toml"
+        text = config.read_text().replace("per_host = 4 ", f"per_host = {per_host} ").replace(
+            'fulltext = "auto"', 'fulltext = "never"')
+        if targets:
+            text = text.replace("targets = []", f"targets = [{targets}]")
+        config.write_text(text)
+        outlines = "".join(f'<outline type="rss" text="Feed {i}" xmlUrl="{server.url(i)}"/>'
+                           for i in range(server.feeds))
+        (root / "feeds.opml").write_text(f'<opml version="2.0"><body>{outlines}</body></opml>')
+        run([*LLL, "sources", "import", str(root / "feeds.opml")], env)
+        return root, env
+
+    def close(self) -> None:
+        if self.url and self.schemas:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                for schema in self.schemas:
+                    conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            engine.dispose()
+
+
+def run(cmd: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[2:])} exited {done.returncode}: {done.stderr[-1500:]}")
+    return done.stdout
+
+
+@contextmanager
+def opened(env: dict[str, str]) -> Iterator[Any]:
+    """The workspace of ``env`` opened in this process (with its database URL)."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    from lll.newsletter import Newsletter
+
+    letter = Newsletter.open(Path(env["LLL_WORKSPACE"]))
+    try:
+        yield letter
+    finally:
+        letter.close()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def stored_items(env: dict[str, str]) -> tuple[int, int]:
+    """Items, and distinct (source, identity) pairs among them."""
+    import sqlalchemy as sa
+
+    from lll.store import schema as t
+
+    with opened(env) as letter, letter.store.engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(t.items)).scalar_one()
+        distinct = conn.execute(sa.select(sa.func.count()).select_from(
+            sa.select(t.items.c.source_id, t.items.c.identity).distinct().subquery())).scalar_one()
+    return int(total), int(distinct)
+
+
+def workers(env: dict[str, str], n: int, idle: float = 1.0) -> list[subprocess.Popen[str]]:
+    return [subprocess.Popen([*LLL, "worker", "--until-idle", str(idle)], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(n)]
+
+
+def wait_fetched(env: dict[str, str], ids: list[str], procs: list[subprocess.Popen[str]]) -> float:
+    """Seconds from now until every fetch workflow has finished (polled through DBOS)."""
+    import lll.workers as w
+    from dbos import DBOS
+
+    start = time.perf_counter()
+    with opened(env) as letter, w.connected(letter):
+        while True:
+            open_ = DBOS.list_workflows(workflow_id_prefix=f"fetch-{DAY}-", status=["ENQUEUED", "PENDING"],
+                                        limit=1, load_input=False, load_output=False)
+            if not open_:
+                break
+            if all(p.poll() is not None for p in procs):
+                raise SystemExit("every worker exited with fetches still open: " + procs[0].stderr.read()[-1500:])
+            time.sleep(0.1)
+    return time.perf_counter() - start
+
+
+def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int) -> bool:
+    import lll.workers as w
+
+    if quick:
+        feeds, items = min(feeds, 200), min(items, 20)
+    base = Path(tempfile.mkdtemp(prefix="lll-scale-"))
+    stores = Stores(base, url)
+    rows, ok = [], True
+    try:
+        for label, n in (("lll fetch", 0), ("1 worker", 1), ("2 workers", 2), ("4 workers", 4)):
+            server = HostsServer(feeds, items, hosts=hosts, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.005)
+            try:
+                root, env = stores.new(server, per_host=per_host)
+                if n == 0:
+                    seconds, _ = timed(lambda: run([*LLL, "fetch"], env))
+                else:
+                    with opened(env) as letter, w.connected(letter):
+                        ids = w.enqueue_fetches(letter, DAY)
+                    procs = workers(env, n)
+                    seconds = wait_fetched(env, ids, procs)
+                    for p in procs:
+                        p.wait(120)
+                total, distinct = stored_items(env)
+                once = sorted(set(server.hits.values())) == [1] and len(server.hits) == feeds
+                peak = server.max_in_flight()
+                good = once and total == distinct == feeds * items and peak <= per_host
+                ok &= good
+                rows.append((label, f"{seconds:.1f}", "", f"{total:,}", "yes" if once else "NO", str(peak),
+                             "ok" if good else "FAIL"))
+            finally:
+                server.stop()
+        baseline = float(rows[0][1])
+        rows = [(r[0], r[1], f"{float(r[1]) / baseline:.2f}", *r[3:]) for r in rows]
+        where = "PostgreSQL" if url else "SQLite (+ workers.db)"
+        print(f"Fetch: {feeds:,} feeds x {items} items on {hosts} hosts (per_host {per_host}), store {where}, "
+              f"{os.cpu_count()} cores")
+        table(("run", "seconds", "vs lll fetch", "items stored", "each feed once", "peak per host", "checks"), rows)
+    finally:
+        stores.close()
+        shutil.rmtree(base, ignore_errors=True)
+    return ok
+
+
+# -- kill ------------------------------------------------------------------------------------------
+
+
+def bench_kill(quick: bool, url: str | None, trials: int) -> bool:
+    from fakes.forem import FakeForem
+
+    if quick:
+        trials = min(trials, 3)
+    feeds, items = 120, 10
+    base = Path(tempfile.mkdtemp(prefix="lll-kill-"))
+    stores = Stores(base, url)
+    rng = random.Random(13)
+    rows, ok = [], True
+    try:
+        for trial in range(trials):
+            server = HostsServer(feeds, items, hosts=6, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.05)
+            with FakeForem({"bench-key": 1}) as forem:
+                try:
+                    root, env = stores.new(server, per_host=2, targets='"devto"')
+                    env.update(LLL_DEVTO_API_KEY="bench-key", LLL_DEVTO_BASE_URL=f"{forem.base}/api")
+                    run([*LLL, "run", "--enqueue", "--date", DAY], env)
+                    procs = workers(env, 2, idle=2.0)
+                    delay = rng.uniform(0.5, 12.0)
+                    time.sleep(delay)
+                    procs[0].send_signal(signal.SIGKILL)
+                    procs[0].wait(30)
+                    served = sum(server.hits.values())
+                    procs.append(workers(env, 1, idle=2.0)[0])  # a replacement, as a supervisor would start
+                    for p in procs[1:]:
+                        p.wait(600)
+                    status = run([*LLL, "run", "--enqueue", "--date", DAY, "--wait"], env).strip().splitlines()[-1]
+                    total, distinct = stored_items(env)
+                    with opened(env) as letter:
+                        from lll.store.records import Records
+
+                        issues = [r for r in Records(letter.store).issues() if r.date == DAY]
+                    drafts = len(forem.articles)
+                    good = (total == distinct == feeds * items and len(issues) == 1 and drafts == 1
+                            and status.endswith("success"))
+                    ok &= good
+                    rows.append((str(trial + 1), f"{delay:.1f}", f"{served}/{feeds}", f"{total:,}",
+                                 str(total - distinct), str(len(issues)), str(drafts), "ok" if good else "FAIL"))
+                finally:
+                    server.stop()
+        print(f"Kill -9: {trials} trials, {feeds} feeds x {items} items, 2 workers, one killed at a random moment "
+              "and replaced")
+        table(("trial", "killed at s", "feeds served then", "items", "duplicates", "issues", "DEV drafts", "checks"),
+              rows)
+    finally:
+        stores.close()
+        shutil.rmtree(base, ignore_errors=True)
+    return ok
+
+
+# -- draft -----------------------------------------------------------------------------------------
+
+
+def bench_draft(quick: bool) -> bool:
+    from test_ledger_matching import _unit
+
+    from lll.stories.embed import TfidfEmbedder
+    from lll.stories.engine import build_stories
+    from lll.stories.model import LedgerEntry
+    from lll.stories.units import ItemView
+
+    now = datetime(2026, 5, 31, 23, 0, tzinfo=UTC)
+    sizes = (100, 1000) if quick else (100, 1000, 5000)
+    rows, first = [], None
+    for sources in sizes:
+        rng, gen = random.Random(sources), np.random.default_rng(sources)
+        topics = max(20, sources // 2)
+        items = []
+        for s in range(sources):
+            for n in range(2):
+                topic = rng.randrange(topics)
+                text = (f"Lab {topic} released model {topic}-{n} with {rng.randrange(2, 900)} billion parameters "
+                        f"and a score of {rng.randrange(10, 99)} on the benchmark, source {s} reported today.")
+                items.append(_item(ItemView, s, n, text, now - timedelta(hours=rng.randrange(1, 20))))
+        ledger = [LedgerEntry(id=f"s-{k:07d}", title=f"story {k}", text=f"Lab {k % topics} released model {k}",
+                              urls=frozenset({f"https://lab{k % topics}.example/{k}"}), item_ids=frozenset({-k - 1}),
+                              first_day=(now - timedelta(days=1 + k % 30)).date().isoformat(),
+                              told_in=None, vector=_unit(gen.normal(size=DIM)))
+                  for k in range(sources * 15)]  # 30 days x about half the sources a day
+        seconds, day = timed(lambda: build_stories(items, ledger, Padded(TfidfEmbedder(max_features=DIM)), now=now,
+                                                   published_after=now - timedelta(days=2)))
+        first = first or (sources, seconds)
+        rows.append((f"{sources:,}", f"{len(items):,}", f"{len(ledger):,}", f"{len(day.stories):,}", f"{seconds:.2f}",
+                     f"{sources / first[0]:.0f}x", f"{seconds / first[1]:.1f}x"))
+    print("Draft (story stage: units, TF-IDF vectors, dedup layers, ledger, rank) against the number of sources")
+    table(("sources", "items", "ledger stories", "stories", "seconds", "sources growth", "time growth"), rows)
+    return True
+
+
+DIM = 384  # the ledger's vectors have MiniLM's width
+
+
+class Padded:
+    """TF-IDF vectors padded to ``DIM`` columns (a small day may have fewer terms)."""
+
+    name = "tfidf"
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.inner.encode(texts)
+        out = np.zeros((vectors.shape[0], DIM), dtype=np.float32)
+        out[:, : min(DIM, vectors.shape[1])] = vectors[:, :DIM]
+        return out
+
+
+def _item(view: Any, source: int, n: int, text: str, published: datetime) -> Any:
+    fields = view.__dataclass_fields__
+    values: dict[str, Any] = {
+        "id": source * 10 + n, "source_id": source, "source_name": f"Source {source}", "source_kind": "blog",
+        "source_weight": 1.0, "url": f"https://src{source}.example/{n}", "canonical_url": f"https://src{source}.example/{n}",
+        "title": text[:60], "text": text, "raw": text, "published": published, "first_seen": published, "links": (),
+    }
+    return view(**{k: v for k, v in values.items() if k in fields})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="ledger,cluster,fetch,kill,draft")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--database-url", default=os.environ.get("LLL_BENCH_DATABASE_URL"))
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--per-host", type=int, default=4)
+    parser.add_argument("--trials", type=int, default=10)
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    ok = True
+    if "ledger" in parts:
+        ok &= bench_ledger(args.quick)
+    if "cluster" in parts:
+        ok &= bench_cluster(args.quick)
+    if "fetch" in parts:
+        ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host)
+    if "kill" in parts:
+        ok &= bench_kill(args.quick, args.database_url, args.trials)
+    if "draft" in parts:
+        ok &= bench_draft(args.quick)
+    print("all checks passed" if ok else "SOME CHECKS FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
