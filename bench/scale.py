@@ -329,7 +329,7 @@ def bench_kill(quick: bool, url: str | None, trials: int) -> bool:
                     status = run([*LLL, "run", "--enqueue", "--date", DAY, "--wait"], env).strip().splitlines()[-1]
                     total, distinct = stored_items(env)
                     with opened(env) as letter:
-                        from lll.store.records import Records
+                        from lll.memory import Records
 
                         issues = [r for r in Records(letter.store).issues() if r.date == DAY]
                     drafts = len(forem.articles)

@@ -514,7 +514,7 @@ def test_story_units_store_their_own_links_and_the_ledger_still_knows_the_story(
     from conftest import feed_reply, query, rss
 
     from lll.newsletter import Newsletter
-    from lll.store.records import Records
+    from lll.memory import Records
 
     n = 120
     items = [{"guid": f"acme-{i}", "link": server.url(f"/post/{i}"), "title": f"Acme launch note {i}",

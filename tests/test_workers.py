@@ -21,7 +21,7 @@ from fakes.hosts import HostsServer
 
 from lll.store import Store
 from lll.store import schema as t
-from lll.store.records import Records
+from lll.memory import Records
 
 pytest.importorskip("dbos", reason="the workers extra is not installed: pip install -e '.[workers]'")
 

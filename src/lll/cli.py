@@ -430,7 +430,7 @@ def verify(ctx: click.Context, path: Path) -> None:
 @click.pass_context
 def clocks(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """Forward-looking dates found in the sources, with their due dates."""
-    from lll.store.records import Records
+    from lll.memory import Records
 
     with _open(ctx) as letter:
         rows = Records(letter.store).clocks(None if show_all else "open")

@@ -25,9 +25,9 @@ from lll.errors import HandEditedError, LLLError, VerificationError
 from lll.issues import WRITTEN_HASHES_KEPT, Issues, written_hashes
 from lll.llm.cache import StoreAnswers
 from lll.llm.setup import ModelChoice, open_session
+from lll.memory import Records
 from lll.newsletter import Newsletter
 from lll.records import Link
-from lll.store.records import Records
 from lll.stories.clocks import extract_clocks
 from lll.stories.embed import Embedder, default_embedder
 from lll.stories.engine import build_stories

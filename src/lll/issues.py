@@ -20,9 +20,9 @@ from typing import Any
 
 from lll.clock import now
 from lll.errors import LLLError
+from lll.memory import IssueRow, Records
 from lll.store import Store
 from lll.store.issue_texts import IssueText, IssueTexts, text_hash
-from lll.store.records import IssueRow, Records
 
 __all__ = ["WRITTEN_HASHES_KEPT", "Issues", "written_hashes"]
 

@@ -25,12 +25,12 @@ import sqlalchemy as sa
 
 from lll.draft import Drafter
 from lll.errors import LLLError, PublishSettingsError, VerificationError
+from lll.memory import Records
 from lll.newsletter import Newsletter
 from lll.publish import Ledger, Publishing, Receipt, load_issue
 from lll.publish.model import split_markdown
 from lll.review.render import Article, ShownSentence, known_sentences, render_article
 from lll.store import schema as t
-from lll.store.records import Records
 from lll.urls import is_http_url
 from lll.verify.claims import links, strip_links
 from lll.verify.verifier import VerifyReport

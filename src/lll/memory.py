@@ -1,4 +1,7 @@
-"""Issues, the story ledger and clocks in the database.
+"""Issues, the story ledger and clocks in the database: what LLL remembers of earlier issues.
+
+Above the store (it uses the stories and plans of later stages), so that the store itself
+imports nothing of them.
 
 Everything a draft for day D writes is tagged with D and replaced as a whole when
 D is drafted again, so a rerun never duplicates; what a draft reads is only what
