@@ -158,6 +158,8 @@ def test_fragments_and_residue_are_recognised() -> None:
     assert prose.fragment("Carmack's bf16 scatterplot is a useful reminder that") == "cut off"
     assert prose.fragment("The model shipped. it was fast and cheap and good.") != ""
     assert prose.fragment("Google released Gemma 4 drafters, promising up to 3x faster decoding.") == ""
+    assert prose.fragment("All IDE users now have access toDevin ReviewandQuick Reviewwith their plan.") != ""
+    assert prose.fragment("RadixArk ships vLLM and iPhone support for OpenAI models today.") == ""
     assert prose.residue("The image is a non-technical depiction of a serene urban scene.")
     assert prose.residue("Quill raised money (Activity: 711) this week.")
     assert prose.residue("See the main launch thread from @a, rollout details from @b, and reactions from @c.")

@@ -99,6 +99,8 @@ def fragment(sentence: str, min_words: int = 6) -> str:
         return "unbalanced quotes or brackets"
     if re.search(r"[.!?][\"'”’)]*\s+[a-z]", text):
         return "a sentence inside it starts mid-sentence"
+    if re.search(r"(?<![\w'’-])[a-z]{2,}[A-Z][a-z]{2,}|[a-z]{3,}(?:and|with|the)[A-Z][a-z]", text):
+        return "words glued together (markup without spaces)"  # "access toDevin ReviewandQuick Review"
     if text.rstrip(_CLOSERS).endswith(":."):
         return "cut off"
     return ""
