@@ -153,5 +153,5 @@ def test_the_workspace_lock_is_the_databases_on_postgresql_and_busy_is_exit_75(_
     with Newsletter.open(_isolated) as letter, letter.lock("draft"):
         busy = _lll("run", "--date", DAY, check=False)
         assert busy.returncode == 75, busy.stderr
-        assert "busy (lll draft (pid " in busy.stderr
+        assert "busy (lll draft, pid " in busy.stderr  # the same words as the file lock's
     assert _lll("sources", "list").returncode == 0

@@ -160,7 +160,7 @@ class Newsletter:
             key = int(conn.execute(sa.text("SELECT hashtextextended('lll-workspace:' || current_schema(), 0)"))
                       .scalar_one())
             conn.execute(sa.text("SELECT set_config('application_name', :n, false)"),
-                         {"n": f"lll {what} (pid {os.getpid()})"[:63]})
+                         {"n": f"lll {what}, pid {os.getpid()}"[:63]})
             if wait:
                 conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
             elif not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
