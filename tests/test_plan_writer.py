@@ -194,7 +194,9 @@ def test_two_to_five_sections_each_story_once(n: int) -> None:
     assert all(section for section in p.sections)
 
 
-def test_stories_from_one_item_are_kept_together() -> None:
+def test_stories_under_one_theme_of_an_item_are_kept_together() -> None:
+    """A digest's two themes (agent tooling; models and benchmarks): each theme's stories share a
+    section, whatever their vectors say; the digest's other theme need not join them."""
     raw = (Path(__file__).resolve().parent / "data" / "stories" / "ainews.html").read_text(encoding="utf-8")
     letter = ItemView(id=50, source_id=50, source_name="AINews (smol.ai)", source_weight=1.0,
                       source_kind="newsletter", url="https://news.smol.ai/issues/26-04-10",
@@ -207,8 +209,12 @@ def test_stories_from_one_item_are_kept_together() -> None:
     others = [make_story(k, 8.0 - 2 * k, source=f"Source {k}") for k in range(5)]
     ranked = sorted(bullets + others, key=lambda s: -s.score)
     p = plan(ranked)
-    homes = {i for i, section in enumerate(p.sections) for s in section if s.id.startswith("s-b")}
-    assert len(homes) == 1, [[s.id for s in section] for section in p.sections]
+    themes = {u.theme for u in parts}
+    assert len(themes) == 2
+    for theme in themes:
+        homes = {i for i, section in enumerate(p.sections) for s in section
+                 if s.id.startswith("s-b") and s.lead.theme == theme}
+        assert len(homes) == 1, [[s.id for s in section] for section in p.sections]
     assert 2 <= len(p.sections) <= 5
 
 
@@ -379,8 +385,17 @@ def test_the_draft_has_the_title_tags_and_a_one_sentence_lede_with_its_actor() -
     long_title = make_story(0, 9.0, title="Anthropic launches Project Glasswing for defenders",
                             text="Anthropic launches Project Glasswing for defenders.")
     lede = writer().write(plan([long_title, make_story(1, 5.0)])).lede.markdown
-    assert lede == "Anthropic News published “Anthropic launches Project Glasswing for defenders”."
+    # (a headline whose subject is the feed's maker stands as the sentence)
+    assert lede == "Anthropic launches Project Glasswing for defenders."
     assert len(re.findall(r"[.!?](\s|$)", lede)) == 1
+    # A lab's "Introducing X" says who introduces it, when its post names the maker …
+    intro = make_story(0, 9.0, title="Introducing Claude Opus 4.8 for long agent runs", text="Anthropic's newest model.")
+    assert (writer().write(plan([intro, make_story(1, 5.0)])).lede.markdown
+            == "Anthropic introduces Claude Opus 4.8 for long agent runs.")
+    # … and otherwise names the feed, quoting its title
+    unnamed = make_story(0, 9.0, title="Introducing Claude Opus 4.8", text="Our newest model.")
+    assert (writer().write(plan([unnamed, make_story(1, 5.0)])).lede.markdown
+            == "Anthropic News published “Introducing Claude Opus 4.8”.")
 
 
 def test_story_paragraphs_name_and_link_their_source_and_copy_its_sentences() -> None:

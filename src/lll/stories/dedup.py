@@ -16,11 +16,16 @@ from numpy.typing import NDArray
 
 from lll.stories.cluster import NEWSLETTER, ClusterSettings, Doc, cluster_with
 from lll.stories.embed import tfidf_vectors
+from lll.stories.entities import FIELD_NAMES, GENERIC
 from lll.stories.units import StoryUnit
 from lll.urls import canonical_url
 
 LAYERS = ("url", "text", "event")
 _WORD = re.compile(r"\w+")
+_CONTENT_WORD = re.compile(r"[A-Za-z][\w-]{3,}")
+#: Below this many characters of text a unit is its title and little else (a title-only post, a
+#: Hacker News link): its vector says little, so the event layer wants its words, not only a topic.
+SHORT_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -127,11 +132,45 @@ def merge_same_text(groups: Groups, threshold: float) -> None:
             index.setdefault(s, []).append(i)
 
 
+def _stems(text: str) -> set[str]:
+    return {w.lower().removesuffix("s") for w in _CONTENT_WORD.findall(text)}
+
+
+def _words_of(unit: StoryUnit) -> set[str]:
+    """A unit's own content words: the field's common names and the words that open any title aside."""
+    return _stems(unit.content[:600]) - {w.removesuffix("s") for w in FIELD_NAMES | GENERIC}
+
+
+def _links_to(unit: StoryUnit, other: StoryUnit) -> bool:
+    key = other.item.canonical_url
+    return bool(key) and any(canonical_url(link.url) == key for link in unit.links)
+
+
+def corroborates(a: StoryUnit, b: StoryUnit) -> bool:
+    """Whether the event layer may join two units of different items that the clusterer put in one
+    story. A unit that is little more than a title (a post whose feed has only its title) joins only
+    what links to it or uses its own words (two of them, or its one): sharing a topic or a product
+    name ("How Claude Code works in large codebases" and a digest's bullet on a Claude Code pricing
+    backlash) is not telling the same event. Units with text of their own keep the clusterer's say."""
+    if _links_to(a, b) or _links_to(b, a):
+        return True
+    shorts = [u for u in (a, b) if len(u.text) < SHORT_TEXT]
+    if not shorts:
+        return True
+    for short in shorts:
+        other = b if short is a else a
+        wanted = _words_of(short)
+        if not wanted or len(wanted & _stems(other.content[:1500])) >= min(2, len(wanted)):
+            return True
+    return False
+
+
 def merge_same_event(groups: Groups, vectors: NDArray[np.float32],
                      settings: ClusterSettings = NEWSLETTER) -> None:
     """Join the units that the streaming story clusterer (``cluster.cluster_stream``, the
     one ``bench/clustering.py`` measures) puts in one story: MiniLM centroids mixed with
-    TF-IDF, in time order, within a window. Units of one item still never merge."""
+    TF-IDF, in time order, within a window. Units of one item still never merge, and a
+    unit joins a story only when it :func:`corroborates` the unit that opened it."""
     units = groups.units
     if len(units) < 2:
         return
@@ -141,13 +180,15 @@ def merge_same_event(groups: Groups, vectors: NDArray[np.float32],
                 source=units[i].item.source_name) for i in order]
     text_vectors = tfidf_vectors([d.text for d in docs]) if settings.text_weight else None
     labels = cluster_with(docs, vectors[order], settings, text_vectors)
-    first: dict[int, int] = {}
+    founders: dict[int, list[int]] = {}
     for position, label in enumerate(labels):
         unit = order[position]
-        if label in first:
-            groups.union(first[label], unit, "event")
+        opened = founders.setdefault(label, [])
+        joined = next((f for f in opened if corroborates(units[f], units[unit])), None)
+        if joined is None:
+            opened.append(unit)
         else:
-            first[label] = unit
+            groups.union(joined, unit, "event")
 
 
 def dedup(units: Sequence[StoryUnit], vectors: NDArray[np.float32],

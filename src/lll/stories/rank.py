@@ -16,7 +16,17 @@ LAUNCH = re.compile(
     r"\b(?:introduc(?:es|ed|ing)|announc(?:es|ed|ing)|launch(?:es|ed|ing)?|releas(?:es|ed|ing)|unveil(?:s|ed)?|"
     r"now (?:available|generally available|in (?:public )?(?:beta|preview))|generally available|open[- ]sourc\w*|"
     r"rais(?:es|ed) \$|acquir(?:es|ed)|debut\w*|rolls? out|rolled out|ships?|shipped|partners? with|"
-    r"model card|system card)\b", re.I)
+    r"model card|system card|partnership|acquisition|funding round|series [a-f]\b|"
+    r"\$\d[\d.,]* ?(?:million|billion|trillion|[mb]n?)|(?:million|billion)[- ]dollar)\b", re.I)
+# A launch that is news beyond its maker's blog: a versioned model or product, money, a deal.
+_MAJOR = re.compile(r"\b[A-Za-z][\w-]*[- ]?\d+(?:\.\d+)*\b|\$\d|\b(?:model|partnership|acquisition|acquires|"
+                    r"raises|funding|series [a-f])\b", re.I)
+# What a blog posts that is not news: a how-to, a guide, a customer's case study, advice.
+GUIDE = re.compile(
+    r"^(?:how|why|what|when|where|tips|lessons|a (?:look|guide|primer)|guide|tutorial|"
+    r"(?:building|getting started|working|developing) with)\b|"
+    r"\b(?:best practices|playbook|a look at|how to|a guide|guide to|tutorial|tips for|lessons from|deep dive|"
+    r"case study|customer story|explained|webinar|101)\b|^[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)* (?:uses|used) ", re.I)
 # Sources whose own posts are announcements: a lab's or company's blog, not a digest or a forum.
 PRIMARY_KINDS = frozenset({"feed", "github"})
 _CHANGELOG = re.compile(r"change ?log|release notes", re.I)
@@ -37,13 +47,14 @@ class RankSettings:
     off_topic: float = 2.0
     relevance: float = 2.0      # per unit of cosine to the field above ``relevance_base``
     relevance_base: float = 0.2
-    primary: float = 1.0        # a lab or company telling its own news
+    primary: float = 0.8        # a lab or company telling its own news
     launch: float = 0.6         # ... and it is a launch, a release, a result
-    digest_position: float = 1.0  # a digest's first stories are its biggest (decays with position)
+    digest_position: float = 1.4  # a digest's first stories are its biggest (decays with position)
+    theme_follow_up: float = 0.5  # of ``digest_position``, for a digest's later paragraphs under one theme
     community: float = 1.5      # a forum thread a digest recaps
     activity: float = 0.15      # per decade of a forum thread's engagement
     changelog: float = 1.0      # a release-notes entry
-    title_only: float = 0.6     # of ``primary``, withheld from a post that is only a title and no launch
+    title_only: float = 0.4     # of ``primary``, withheld from a post that is only a title and no launch
     headline: float = 1.5       # what a digest's own headline names ("Anthropic raises $65B …")
 
 
@@ -82,15 +93,21 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
     lead = story.lead
     primary = lead.item.source_kind in PRIMARY_KINDS and lead.kind == "story"
     changelog = bool(_CHANGELOG.search(lead.item.source_name) or _CHANGELOG.search(lead.item.url))
-    if primary and not changelog:
+    guide = primary and bool(GUIDE.search(lead.item.title or lead.title))
+    if guide:
+        reasons.append(f"{lead.item.source_name} giving advice or a case study, not news (+0.00)")
+    if primary and not changelog and not guide:
         head = f"{lead.title}. {lead.text[:300]}"
         launch = bool(LAUNCH.search(head) and entities(head))
         gain = settings.primary - (settings.title_only if len(lead.text) < settings.short_text and not launch else 0)
         total += gain
         reasons.append(f"{lead.item.source_name} telling its own news (+{gain:.2f})")
-        if launch:
+        major = n_sources > 1 or bool(_MAJOR.search(lead.item.title or lead.title))
+        if launch and major:
             total += settings.launch
             reasons.append(f"a launch or release (+{settings.launch:.2f})")
+        elif launch:
+            reasons.append("a launch of a feature only its maker tells (+0.00)")
     headlines = {u.item.title for u in story.units if u.item.source_kind == "newsletter" and not u.id.endswith(":0")}
     named = next((h for h in sorted(headlines) if headline_match(h, f"{lead.title}. {lead.text[:400]}")), "")
     if named:
@@ -106,6 +123,14 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
             gain = settings.activity * math.log10(1 + lead.activity)
             total += gain
             reasons.append(f"forum activity {lead.activity} (+{gain:.2f})")
+    elif lead.item.source_kind == "newsletter" and lead.theme_index:
+        gain = settings.digest_position / math.sqrt(lead.theme_index)
+        if lead.theme_part:
+            gain *= settings.theme_follow_up
+            reasons.append(f"paragraph {lead.theme_part + 1} of its digest's theme {lead.theme_index} (+{gain:.2f})")
+        else:
+            reasons.append(f"the opening of its digest's theme {lead.theme_index} (+{gain:.2f})")
+        total += gain
     elif lead.item.source_kind == "newsletter" and not lead.id.endswith(":0"):
         position = int(lead.id.rsplit(":", 1)[1])
         gain = settings.digest_position / math.sqrt(position)

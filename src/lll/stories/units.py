@@ -10,7 +10,7 @@ at the exact words. Anything else is one unit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +67,8 @@ class StoryUnit:
     theme: str = ""
     kind: str = "story"  # story | community (a forum thread a digest recaps)
     activity: int = 0  # a forum thread's engagement, when the digest gives it
+    theme_index: int = 0  # the digest's n-th theme (its order is the digest's own salience), 0 when none
+    theme_part: int = 0   # the unit's place under its theme: 0 opens it, later ones follow it up
 
     @property
     def source_name(self) -> str:
@@ -224,4 +226,21 @@ def split_item(item: ItemView) -> list[StoryUnit]:
                                text=text, start=start, end=end, links=_links(elements),
                                theme=theme, kind=kind,
                                activity=int(activity.group(1).replace(",", "")) if activity else 0))
-    return units if len(units) >= 2 else [whole]
+    return _with_theme_order(units) if len(units) >= 2 else [whole]
+
+
+def _with_theme_order(units: list[StoryUnit]) -> list[StoryUnit]:
+    """Number the digest's themes in its order, and each unit's place under its theme."""
+    themes: dict[tuple[str, str], int] = {}
+    parts: dict[tuple[str, str], int] = {}
+    out = []
+    for unit in units:
+        if not unit.theme:
+            out.append(unit)
+            continue
+        key = (unit.kind, unit.theme)
+        index = themes.setdefault(key, 1 + sum(k[0] == unit.kind for k in themes))
+        part = parts.get(key, 0)
+        parts[key] = part + 1
+        out.append(replace(unit, theme_index=index, theme_part=part))
+    return out

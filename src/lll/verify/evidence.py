@@ -11,11 +11,16 @@ import sqlalchemy as sa
 
 from lll.store import Store
 from lll.store import schema as t
-from lll.text import long_date
+from lll.text import clean_title, long_date
 from lll.urls import canonical_url
 from lll.verify.claims import Evidence
 
 _ISSUE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\.md|\.html|/)?$")
+
+
+def _titles(title: str) -> str:
+    cleaned = clean_title(title)
+    return title if cleaned == title else f"{cleaned}\n{title}"
 
 
 class StoreResolver:
@@ -44,7 +49,8 @@ class StoreResolver:
             if not rows:
                 page = conn.execute(sa.select(t.pages).where(t.pages.c.url == key, t.pages.c.error.is_(None))).first()
                 return Evidence(url=url, source=page.title, text=page.text) if page else None
-        text = "\n\n".join(f"{r.title}\n{r.text}" for r in rows)
+        # the title as the writer saw it too: a scraper's glued date and category taken off
+        text = "\n\n".join(f"{_titles(r.title)}\n{r.text}" for r in rows)
         return Evidence(url=url, source=rows[0].name, text=text, item_id=rows[0].id)
 
     def _issue(self, url: str) -> Evidence | None:

@@ -119,6 +119,10 @@ def _join(parts: list[str]) -> str:
 def join_titles(titles: list[str]) -> str:
     """A heading that names the section's subjects, at most ``MAX_HEADING_WORDS`` words, never a
     cut phrase: "GPT-5.5 Instant, RadixArk and Gemma 4"."""
+    if len(titles) == 1:  # one story: its own headline, when it is short and whole
+        whole = re.sub(r"\s*\([^)]*\)", "", " ".join(titles[0].split())).strip().rstrip(".:!?")
+        if 3 <= words(whole) <= MAX_HEADING_WORDS and not re.search(r"[:;—–]", whole) and prose.printable(whole, 3):
+            return title_case(whole)
     picked: list[str] = []
     for title in titles:
         found = subject(title)
@@ -156,11 +160,50 @@ def safe_lede(lede: Paragraph) -> Paragraph:
                                role="attribution"),), story_id=lede.story_id, kind="lede")
 
 
-def brief(unit: StoryUnit) -> str:
-    """One sentence that names the source and what it put out, in the title's own words."""
+_FEED_WORDS = frozenset("news blog research engineering changelog hub lab labs team frontier red updates newsroom "
+                        "press releases developers developer official".split())
+_INTRO = re.compile(r"(Introducing|Announcing|Meet|Launching|Unveiling)\s+(?=[A-Z0-9])(.+)$")
+_INTRO_VERBS = {"introducing": "introduces", "announcing": "announces", "meet": "introduces",
+                "launching": "launches", "unveiling": "unveils"}
+
+
+def maker(source_name: str) -> str:
+    """Who a lab's or company's feed speaks for, read from its display name: "Anthropic News" →
+    "Anthropic", "Cursor Blog" → "Cursor"; "" when the name does not say ("AI at Meta Blog")."""
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", source_name).split()
+    while name and name[-1].lower() in _FEED_WORDS:
+        name.pop()
+    if not name or len(name) > 3 or len(name) == len(source_name.split()) or any(w[:1].islower() and
+                                                                                 not w[1:2].isupper() for w in name):
+        return ""
+    return " ".join(name)
+
+
+def brief(unit: StoryUnit, plain: bool = False) -> str:
+    """One sentence that names the source and what it put out, in the title's own words: a lab's
+    "Introducing Claude Opus 4.8" is "Anthropic introduces Claude Opus 4.8."; a title that is a
+    headline with its maker as subject stands as the sentence; else "Claude Blog published “…”."."""
     verb = BRIEF_VERBS.get(unit.item.source_kind, "published")
     title = " ".join((unit.item.title if unit.id.endswith(":0") else unit.title).split()).rstrip(".")
+    made = maker(unit.item.source_name) if unit.item.source_kind == "feed" and unit.id.endswith(":0") else ""
+    made = "" if plain else made
+    if made and not re.search(rf"(?<![\w-]){re.escape(made)}(?![\w-])", f"{unit.item.title}\n{unit.item.text}"):
+        made = ""  # the maker's name is said by LLL only where its post says it too (the verifier's rule)
+    if made and ":" not in title and not title.endswith("?"):
+        intro = _INTRO.match(title)
+        if intro and words(intro.group(2)) <= 10:
+            return f"{made} {_INTRO_VERBS[intro.group(1).lower()]} {intro.group(2)}."
+        if title.startswith(f"{made} ") and prose.sentence_like(title):
+            return f"{title}."
     return f"{unit.item.source_name} {verb} {prose.quoted(title)}."
+
+
+def linked_brief(unit: StoryUnit, text: str) -> str:
+    """The brief with its source (or maker) linked to the post."""
+    for name in (unit.item.source_name, maker(unit.item.source_name)):
+        if name and text.startswith(name):
+            return _link(name, unit.item.url) + text[len(name):]
+    return text
 
 
 def fallback_heading(paragraphs: tuple[Paragraph, ...]) -> str:
@@ -202,13 +245,47 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
             count = ACTIVITY.match(after)
             if count:
                 after = ":" + after[count.end():]
-            if not after.strip() or after.lstrip()[:1] in (":", "—", "–", "-", "."):
-                rest = after.lstrip(":.—–- ")
+            rest = after.lstrip(":.—–- ")
+            if (count is None and after[:1] in (":", "—", "–") and rest[:1].islower()
+                    and prose.sentence_like(unit.title)):
+                pass  # a bold lead that opens its sentence ("OpenAI pushed Codex further: the biggest …")
+            elif not after.strip() or after.lstrip()[:1] in (":", "—", "–", "-", "."):
                 if words(rest) < 4:
                     continue
                 s = e - len(rest)
         if words(text[s:e]) >= 4 and text[s:e].rstrip("\"'”’)]").endswith((".", "!", "?")):
             out.append((s, e))
+    return out
+
+
+_IMPERATIVE = frozenset("use try get build learn meet see read join discover explore start connect bring make create "
+                        "sign watch download register explore find turn unlock give let".split())
+_DETERMINER = frozenset("the a an this that its their".split())
+
+
+def has_actor(sentence: str) -> bool:
+    """Whether a sentence says who did something: a name among its first words ("OpenAI pushed
+    Codex …", "The new Gemini 3.5 Flash began …"), not a pitch to the reader ("Use your Grok
+    account …") nor a phrase with its subject far behind ("A substantial improvement … over Composer 2")."""
+    opening = re.findall(r"[\w'’-]+", sentence)[:2]
+    if not opening or opening[0].lower() in _IMPERATIVE or re.search(r"\b(?:you|your)\b", sentence, re.I):
+        return False
+    spans = phrase_spans(sentence, keep_common=True)
+    if not spans:
+        return False
+    before = [w for w in re.findall(r"[\w'’-]+", sentence[:spans[0][0]]) if w.lower() not in _DETERMINER]
+    return len(before) <= 2
+
+
+def lede_candidates(text: str, s: int, e: int) -> list[tuple[str, int]]:
+    """A sentence that may lead the issue, and where its words end: the whole sentence, then its
+    opening clause when a colon or a dash closes one that reads as a sentence ("OpenAI pushed Codex
+    further into day-to-day workflows: the biggest product launch …" gives its first eight words)."""
+    sentence = prose.without_credits(text[s:e])
+    out = [(sentence, e if sentence == text[s:e] else s + len(sentence) - 1)]
+    cut = re.search(r"\s*(?::|\s[—–])\s+(?=[a-z])", sentence)
+    if cut and prose.sentence_like(sentence[:cut.start()]):
+        out.append((sentence[:cut.start()].rstrip(",;") + ".", s + cut.start()))
     return out
 
 
@@ -276,6 +353,17 @@ def tellers(story: Story) -> list[StoryUnit]:
     return [unit for _hits, _n, unit in sorted(scored, key=lambda x: (x[0], x[1]))]
 
 
+def lede_first(sections: tuple[tuple[Story, ...], ...], top: Story | None) -> list[tuple[Story, ...]]:
+    """The plan's sections with the lede's story first in the first section."""
+    out = list(sections)
+    at = next((i for i, section in enumerate(out) if top in section), -1)
+    if at <= 0 and (at < 0 or out[0][0] is top):
+        return out
+    section = out.pop(at)
+    out.insert(0, (top, *(s for s in section if s is not top)))  # type: ignore[arg-type]
+    return out
+
+
 class OfflineWriter:
     """Plan → Draft with sources' own sentences."""
 
@@ -292,9 +380,10 @@ class OfflineWriter:
         y, m, d = plan.date.split("-")
         # sentences the issue has printed, so none is said twice (the clocks' own sentences are theirs)
         self._told: list[str] = [c.finding.sentence for c in plan.clocks]
-        lede = self._lede(plan.lede)
+        top = self._lede_story(plan)
+        lede = self._lede(top)
         self._told = [t for t in self._told if t not in {c.finding.sentence for c in plan.clocks}]
-        sections = [section_of(self._story_paragraphs(stories)) for stories in plan.sections]
+        sections = [section_of(self._story_paragraphs(stories)) for stories in lede_first(plan.sections, top)]
         sections = [s for s in sections if s.paragraphs]
         if plan.due:
             sections.append(Section(heading="Clocks Coming Due", paragraphs=tuple(self._due(c) for c in plan.due)))
@@ -302,6 +391,19 @@ class OfflineWriter:
         draft = Draft(date=plan.date, title=f"{self.newsletter_name} {m}/{d}/{y}", tags=self.tags,
                       lede=lede, sections=tuple(sections), clocks=clocks)
         return with_short_note(draft, plan.short)
+
+    def _lede_story(self, plan: Plan) -> Story | None:
+        """The plan's lede when the issue can tell it; else the first story it can tell (the lede
+        rests on the story's paragraph: a digest's bullet with no printable sentence has none)."""
+        told = list(self._told)
+        try:
+            for story in (plan.lede, *(s for section in plan.sections for s in section)):
+                if story is not None and self._story(story, repeat_source=False) is not None:
+                    return story
+                self._told = list(told)
+            return plan.lede
+        finally:
+            self._told = told
 
     def _lede(self, story: Story | None) -> Paragraph:
         """One whole sentence of the top story, with its actor: the source's own sentence when
@@ -314,17 +416,18 @@ class OfflineWriter:
             if teller.item.source_kind == "hn":
                 continue
             for s, e in body_spans(teller)[:4]:
-                sentence = teller.item.text[s:e]
-                n = prose.words(sentence)
-                if (MIN_LEDE_WORDS <= n <= MAX_LEDE_WORDS and prose.printable(sentence)
-                        and not prose.first_person(sentence) and "@" not in sentence
-                        and phrase_spans(sentence, keep_common=True)):
-                    self._told.append(sentence)
-                    return Paragraph((Sentence(sentence, citations=(_citation(teller),),
-                                               span=(teller.item.id, s, e)),), story_id=story.id, kind="lede")
-        text = brief(unit)
-        if not MIN_LEDE_WORDS <= prose.words(text) <= MAX_LEDE_WORDS or not prose.printable(text, 4):
-            text = f"Today's top story comes from {unit.item.source_name}."
+                for sentence, end in lede_candidates(teller.item.text, s, e):
+                    n = prose.words(sentence)
+                    if (MIN_LEDE_WORDS <= n <= MAX_LEDE_WORDS and prose.printable(sentence)
+                            and not prose.first_person(sentence) and "@" not in sentence
+                            and has_actor(sentence)):
+                        self._told.append(teller.item.text[s:e])
+                        return Paragraph((Sentence(sentence, citations=(_citation(teller),),
+                                                   span=(teller.item.id, s, end)),), story_id=story.id, kind="lede")
+        fits = [text for text in (brief(unit), brief(unit, plain=True))
+                if MIN_LEDE_WORDS <= prose.words(text) <= MAX_LEDE_WORDS
+                and prose.printable(re.sub(r"^\S+", "Source", text), 4)]  # "xAI News" opens in lower case
+        text = fits[0] if fits else f"Today's top story comes from {unit.item.source_name}."
         self._told.append(text)
         return Paragraph((Sentence(text, citations=(citation,), role="source"),), story_id=story.id, kind="lede")
 
@@ -392,10 +495,10 @@ class OfflineWriter:
             if text in self._told:  # the lede said it: the paragraph points at the post instead
                 parts.append(Sentence(f"{_link(unit.item.source_name, unit.item.url)} has the announcement.",
                                       citations=(citation,), role="attribution"))
-            elif prose.printable(text, 4) and (teller is not unit or not prose.repeats(text, self._told)):
+            elif (prose.printable(re.sub(r"^\S+", "Source", text), 4)
+                  and (teller is not unit or not prose.repeats(text, self._told))):
                 self._told.append(text)
-                parts.append(Sentence(text.replace(unit.item.source_name, _link(unit.item.source_name, unit.item.url),
-                                                   1), citations=(citation,), role="source"))
+                parts.append(Sentence(linked_brief(unit, text), citations=(citation,), role="source"))
             elif not body:
                 return None
         if body:

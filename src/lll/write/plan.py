@@ -163,16 +163,23 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
     return chosen, left
 
 
+def together(a: Story, b: Story) -> bool:
+    """Stories that share a section whatever their vectors say: one item's stories under one of its
+    themes (a digest's "Claude Code backlash" paragraphs), or papers of one arXiv listing."""
+    x, y = a.lead, b.lead
+    if x.item.source_kind == y.item.source_kind == "arxiv":
+        return True
+    return x.item.id == y.item.id and x.theme == y.theme
+
+
 def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]]:
-    """Sections: stories of one item stay together, similar stories join, 2 to 5 sections."""
+    """Sections: stories of one item's theme stay together, similar stories join, 2 to 5 sections."""
     if not stories:
         return []
     target = max(2, min(5, math.ceil(len(stories) / 3))) if len(stories) >= 2 else 1
     sections: list[list[Story]] = []
     for story in stories:
-        same_item = [s for s in sections if any(story.lead.item.id == o.lead.item.id or
-                                                story.lead.item.source_kind == o.lead.item.source_kind == "arxiv"
-                                                for o in s)]
+        same_item = [s for s in sections if any(together(story, o) for o in s)]
         if same_item and len(same_item[0]) < settings.section_size + 1:
             same_item[0].append(story)
             continue

@@ -106,6 +106,14 @@ def fragment(sentence: str, min_words: int = 6) -> str:
     return ""
 
 
+def sentence_like(title: str) -> bool:
+    """Whether a title reads as the opening of a sentence ("OpenAI pushed Codex further into
+    day-to-day workflows"), not a headline in title case ("Agent Tooling: Harbor CLI")."""
+    found = _WORD.findall(title)
+    lower = sum(w[0].islower() for w in found[1:])
+    return len(found) >= 4 and found[0][0].isupper() and lower * 3 >= len(found) - 1
+
+
 def printable(sentence: str, min_words: int = 6) -> bool:
     return not fragment(sentence, min_words) and not residue(sentence)
 
