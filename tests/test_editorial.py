@@ -356,3 +356,145 @@ def test_what_still_fails_after_repair_is_replaced_by_wording_that_claims_nothin
     assert verify(render_markdown(mended), stories).ok
     assert "heading: Surfaced Claims Nobody Made" in mended.dropped
     assert isinstance(report.failures[0], Failure)
+
+
+# -- session 4: a digest's themes, the lede's story, makers and credits ----------------------------
+
+# The shape of an AINews Twitter recap whose themes are bold-lead paragraphs under headings: the
+# first theme's opening paragraph is the digest's own lead; its second paragraph follows it up.
+THEMED_HTML = """
+<h1>AI Twitter Recap</h1>
+<p><strong>Coding agents: Orbit Mobile and the IDE race</strong></p>
+<ul>
+<li><strong>Helios pushed Orbit further into daily work</strong>: the biggest launch in this set was
+Orbit in the Helios mobile app, letting users start tasks and approve commands remotely while the agent keeps
+running on a laptop (<a href="https://x.com/helios/status/1">Helios</a>,
+<a href="https://x.com/helios/status/2">Helios follow-up</a>).</li>
+<li><strong>The broader IDE ecosystem is converging on agent-first UX</strong>: Quarry announced a preview of its
+desktop app for parallel workstreams, and Ledger Code shipped an agents window for multi-project work
+(<a href="https://x.com/quarry/status/3">Quarry</a>).</li>
+</ul>
+<p><strong>Agent infrastructure: TraceDB and sandboxes</strong></p>
+<ul>
+<li><strong>Kestrel's launch stack was the most substantive infra release</strong>: TraceDB stores agent traces,
+and Kestrel Engine clusters failures and proposes fixes for them. Kestrel also opened a research lab for
+agents that keep learning from production traces (<a href="https://x.com/k/status/4">Kestrel</a>).</li>
+</ul>
+<p><strong>The Orbit Code restrictions and the developer backlash</strong></p>
+<ul>
+<li><strong>The sharpest reaction was to Helios restricting Orbit Code usage</strong>: builders of third-party
+wrappers reported rate limits cut by 80%, and several cancelled their subscriptions in public. Others argued
+that flat-fee plans were never meant to carry third-party apps (<a href="https://x.com/t/status/5">Theo</a>).</li>
+</ul>
+"""
+
+
+def themed_units() -> list[StoryUnit]:
+    letter = item(7, source="The Digest", kind="newsletter", title="not much happened today",
+                  text=html_to_text(THEMED_HTML), raw=THEMED_HTML, url="https://digest.example.com/issues/26-05-14",
+                  links=tuple(link.url for link in extract_links(THEMED_HTML, "https://digest.example.com/")))
+    return split_item(letter)
+
+
+def test_a_digests_themes_order_its_stories_and_a_themes_follow_up_ranks_below_the_next_theme() -> None:
+    from lll.stories.rank import score
+    units = themed_units()
+    assert [(u.theme_index, u.theme_part) for u in units] == [(1, 0), (1, 1), (2, 0), (3, 0)]
+    scores = {u.title: score(story([u], 0.0, n), NOW)[0] for n, u in enumerate(units)}
+    opening, follow_up, second, third = (scores[u.title] for u in units)
+    assert opening > second > third > follow_up  # the backlash (theme 3) outranks theme 1's second paragraph
+    # one theme's stories share a section and sit next to each other; the lede is the digest's lead
+    others = [story([whole(item(20 + k, source=f"Lab {k}", kind="feed", title=f"Lab {k} ships Widget {k}",
+                                text=f"Lab {k} shipped Widget {k} to all users today, with a 2x speedup."))],
+                    4.0 - k, 20 + k) for k in range(3)]
+    ranked = sorted([story([u], scores[u.title], n) for n, u in enumerate(units)] + others, key=lambda s: -s.score)
+    p = plan_issue(DAY, ranked, find_clocks=lambda _u: [])
+    home = next(section for section in p.sections if any(s.lead is units[1] for s in section))
+    at = [s.lead for s in home].index(units[1])
+    assert at > 0 and home[at - 1].lead is units[0]
+    draft = writer().write(p)
+    # the bold lead opens its sentence: the lede is its clause, the paragraph keeps the whole sentence
+    assert draft.lede.markdown == "Helios pushed Orbit further into daily work."
+    markdown = render_markdown(draft)
+    assert "Helios pushed Orbit further into daily work: the biggest launch in this set was Orbit" in markdown
+    # a parenthesis that lists the unit's link texts is the digest's credits, not its words
+    assert "(Helios, Helios follow-up)" not in markdown and "keeps running on a laptop." in markdown
+    assert verify(markdown, ranked).ok
+
+
+def test_the_lede_is_a_story_the_issue_tells_in_a_sentence_that_names_its_actor() -> None:
+    from lll.write.offline import has_actor
+    assert has_actor("OpenAI pushed Codex further into day-to-day workflows.")
+    assert has_actor("Gemini 3.5 Flash began broader rollout in the Gemini app.")
+    assert has_actor("Quarry shipped a desktop app for agents.") and not has_actor("Several researchers said so.")
+    assert not has_actor("Use your Grok account and subscription inside the Hermes agent.")  # a pitch
+    assert not has_actor("A substantial improvement in intelligence and behavior over Composer 2.")  # no subject
+    # A digest bullet whose every sentence opens with a handle has nothing printable: it cannot be
+    # told, so it cannot lead; the next story that the issue tells does.
+    raw = ("<ul><li><strong>Helios loosens its cloud exclusivity</strong>: @ceo said Helios can now sell on every "
+           "cloud. @analyst noted the old clause is gone. @third said the deal closes in May "
+           "(<a href='https://helios.example.com/c'>post</a>).</li>"
+           "<li><strong>Quarry's desktop app</strong>: Quarry shipped a desktop app for agents, "
+           "with a 40% faster start "
+           "(<a href='https://quarry.example.com/a'>Quarry</a>).</li>"
+           "<li><strong>Kestrel's trace store</strong>: Kestrel opened its trace store to every team on its platform "
+           "(<a href='https://kestrel.example.com/b'>Kestrel</a>).</li></ul>")
+    letter = item(8, source="The Digest", kind="newsletter", title="a day", text=html_to_text(raw), raw=raw,
+                  url="https://digest.example.com/issues/x", links=("https://quarry.example.com/a",
+                                                                   "https://kestrel.example.com/b",
+                                                                   "https://helios.example.com/c"))
+    units = split_item(letter)
+    assert units[0].title == "Helios loosens its cloud exclusivity"
+    lab = item(30, source="Orbit News", kind="feed", title="Orbit adds team billing",
+               text="Orbit added team billing for every workspace, with invoices in 30 currencies.")
+    stories = [story([units[0]], 9.0, 1), story([whole(lab)], 5.0, 2), story([units[2]], 4.0, 3)]
+    p = plan_issue(DAY, stories, find_clocks=lambda _u: [])
+    assert p.lede is stories[0]
+    draft = writer().write(p)
+    assert "Helios" not in draft.lede.markdown
+    # the first story the issue tells (in the plan's order) leads, and its paragraph comes first
+    lede_story = draft.lede.story_id
+    assert lede_story in {"s-002", "s-003"} and draft.sections[0].paragraphs[0].story_id == lede_story
+    assert not any(p.story_id == "s-001" for section in draft.sections for p in section.paragraphs)
+    assert verify(render_markdown(draft), stories).ok
+
+
+def test_a_lab_how_to_and_a_feature_only_its_maker_tells_do_not_outrank_the_news() -> None:
+    from lll.stories.rank import score
+    guide = item(40, source="Orbit Blog", kind="feed", title="How Orbit Code works in large codebases: best practices",
+                 text="Teams index their monorepo first, then give each subagent one package to work in.")
+    feature = item(41, source="Orbit Blog", kind="feed", title="Announcing Orbit Middleware",
+                   text="Orbit Middleware intercepts generation calls to add retries and approvals to agents.")
+    model = item(42, source="Orbit Blog", kind="feed", title="Introducing Orbit 4.8",
+                 text="Orbit 4.8 is our newest model, with a 1M-token context window and faster tool use.")
+    guide_score, why_guide = score(story([whole(guide)], 0.0, 1), NOW)
+    feature_score, why_feature = score(story([whole(feature)], 0.0, 2), NOW)
+    model_score, why_model = score(story([whole(model)], 0.0, 3), NOW)
+    assert any("advice or a case study" in r for r in why_guide)
+    assert any("only its maker tells" in r for r in why_feature)
+    assert any(r.startswith("a launch or release") for r in why_model)
+    assert model_score > feature_score > guide_score
+
+
+def test_a_brief_names_the_maker_only_where_its_post_does() -> None:
+    from lll.write.offline import brief, maker
+    assert maker("Anthropic News") == "Anthropic" and maker("Cursor Blog") == "Cursor"
+    assert maker("AI at Meta Blog") == "" and maker("Hacker News Top 10") == ""
+    said = item(50, source="Orbit News", kind="feed", title="Introducing Vega 4.8", text="Orbit's newest model.")
+    silent = item(51, source="Orbit News", kind="feed", title="Introducing Vega 4.8", text="Our newest model.")
+    assert brief(whole(said)) == "Orbit introduces Vega 4.8."
+    assert brief(whole(silent)) == "Orbit News published “Introducing Vega 4.8”."
+    headline = item(52, source="Orbit News", kind="feed",
+                    title="Orbit forms $200 million partnership with a foundation", text="")
+    assert brief(whole(headline)) == "Orbit forms $200 million partnership with a foundation."
+
+
+def test_credits_come_off_a_digests_sentence_but_its_own_words_stay_whole() -> None:
+    # "inspection" ends in "on", a credit word: the word stays whole
+    assert (prose.without_credits("Engine turns observability into a loop rather than passive inspection "
+                                  "(@hwchase17, @caspar_br on Engine).")
+            == "Engine turns observability into a loop rather than passive inspection.")
+    labels = frozenset({"Figure CEO Brett Adcock", "24h update", "Day 2 livestream"})
+    said = "Figure ran its robots for 24 hours without failure (Figure CEO Brett Adcock, 24h update, Day 2 livestream)."
+    assert prose.without_credits(said, labels) == "Figure ran its robots for 24 hours without failure."
+    assert prose.without_credits(said) == said  # without the unit's link texts the parenthesis is the source's

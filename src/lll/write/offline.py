@@ -121,7 +121,8 @@ def join_titles(titles: list[str]) -> str:
     cut phrase: "GPT-5.5 Instant, RadixArk and Gemma 4"."""
     if len(titles) == 1:  # one story: its own headline, when it is short and whole
         whole = re.sub(r"\s*\([^)]*\)", "", " ".join(titles[0].split())).strip().rstrip(".:!?")
-        if 3 <= words(whole) <= MAX_HEADING_WORDS and not re.search(r"[:;—–]", whole) and prose.printable(whole, 3):
+        if (3 <= words(whole) <= MAX_HEADING_WORDS and not re.search(r"[:;—–]", whole)
+                and prose.printable(f"{whole}.", 3)):
             return title_case(whole)
     picked: list[str] = []
     for title in titles:
@@ -246,9 +247,9 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
             if count:
                 after = ":" + after[count.end():]
             rest = after.lstrip(":.—–- ")
-            if (count is None and after[:1] in (":", "—", "–") and rest[:1].islower()
-                    and prose.sentence_like(unit.title)):
-                pass  # a bold lead that opens its sentence ("OpenAI pushed Codex further: the biggest …")
+            if count is None and prose.sentence_like(unit.title) and (
+                    (after[:1] in (":", "—", "–") and rest[:1].islower()) or after.strip() in ("", ".")):
+                pass  # a bold lead that is its sentence or opens it ("OpenAI pushed Codex further: the biggest …")
             elif not after.strip() or after.lstrip()[:1] in (":", "—", "–", "-", "."):
                 if words(rest) < 4:
                     continue
@@ -261,6 +262,8 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
 _IMPERATIVE = frozenset("use try get build learn meet see read join discover explore start connect bring make create "
                         "sign watch download register explore find turn unlock give let".split())
 _DETERMINER = frozenset("the a an this that its their".split())
+_QUANTIFIERS = frozenset("several many some most all both other others each every few they there one two three "
+                         "researchers users developers people".split())
 
 
 def has_actor(sentence: str) -> bool:
@@ -270,6 +273,9 @@ def has_actor(sentence: str) -> bool:
     opening = re.findall(r"[\w'’-]+", sentence)[:2]
     if not opening or opening[0].lower() in _IMPERATIVE or re.search(r"\b(?:you|your)\b", sentence, re.I):
         return False
+    opener = re.match(r"([A-Z][\w.&'’-]+) (?:[a-z]+ed|[a-z]+s|is|has|was|will|can)\b", sentence)
+    if opener and opener.group(1).lower() not in GENERIC | _QUANTIFIERS:
+        return True  # "Quarry shipped …", "Genkit is …": one capitalised name opening the sentence
     spans = phrase_spans(sentence, keep_common=True)
     if not spans:
         return False
@@ -277,15 +283,22 @@ def has_actor(sentence: str) -> bool:
     return len(before) <= 2
 
 
-def lede_candidates(text: str, s: int, e: int) -> list[tuple[str, int]]:
-    """A sentence that may lead the issue, and where its words end: the whole sentence, then its
-    opening clause when a colon or a dash closes one that reads as a sentence ("OpenAI pushed Codex
-    further into day-to-day workflows: the biggest product launch …" gives its first eight words)."""
-    sentence = prose.without_credits(text[s:e])
-    out = [(sentence, e if sentence == text[s:e] else s + len(sentence) - 1)]
+def link_labels(unit: StoryUnit) -> frozenset[str]:
+    """The texts of a unit's links: a digest lists its sources by them."""
+    return frozenset(" ".join(link.text.split()) for link in unit.links if link.text)
+
+
+def lede_candidates(text: str, s: int, e: int,
+                    labels: frozenset[str] = frozenset()) -> list[tuple[str, int, bool]]:
+    """A sentence that may lead the issue, where its words end, and whether it is the whole
+    sentence: the whole sentence, then its opening clause when a colon or a dash closes one that
+    reads as a sentence ("OpenAI pushed Codex further into day-to-day workflows: the biggest
+    product launch …" gives its first eight words)."""
+    sentence = prose.without_credits(text[s:e], labels)
+    out = [(sentence, e if sentence == text[s:e] else s + len(sentence) - 1, True)]
     cut = re.search(r"\s*(?::|\s[—–])\s+(?=[a-z])", sentence)
     if cut and prose.sentence_like(sentence[:cut.start()]):
-        out.append((sentence[:cut.start()].rstrip(",;") + ".", s + cut.start()))
+        out.append((sentence[:cut.start()].rstrip(",;") + ".", s + cut.start(), False))
     return out
 
 
@@ -356,7 +369,7 @@ def tellers(story: Story) -> list[StoryUnit]:
 def lede_first(sections: tuple[tuple[Story, ...], ...], top: Story | None) -> list[tuple[Story, ...]]:
     """The plan's sections with the lede's story first in the first section."""
     out = list(sections)
-    at = next((i for i, section in enumerate(out) if top in section), -1)
+    at = next((i for i, section in enumerate(out) if any(s is top for s in section)), -1)
     if at <= 0 and (at < 0 or out[0][0] is top):
         return out
     section = out.pop(at)
@@ -380,6 +393,7 @@ class OfflineWriter:
         y, m, d = plan.date.split("-")
         # sentences the issue has printed, so none is said twice (the clocks' own sentences are theirs)
         self._told: list[str] = [c.finding.sentence for c in plan.clocks]
+        self._lede_said: tuple[str, str] | None = None
         top = self._lede_story(plan)
         lede = self._lede(top)
         self._told = [t for t in self._told if t not in {c.finding.sentence for c in plan.clocks}]
@@ -416,12 +430,15 @@ class OfflineWriter:
             if teller.item.source_kind == "hn":
                 continue
             for s, e in body_spans(teller)[:4]:
-                for sentence, end in lede_candidates(teller.item.text, s, e):
+                for sentence, end, whole in lede_candidates(teller.item.text, s, e, link_labels(teller)):
                     n = prose.words(sentence)
                     if (MIN_LEDE_WORDS <= n <= MAX_LEDE_WORDS and prose.printable(sentence)
                             and not prose.first_person(sentence) and "@" not in sentence
                             and has_actor(sentence)):
-                        self._told.append(teller.item.text[s:e])
+                        # a whole sentence is said; an opening clause leaves its sentence to the paragraph
+                        if whole:
+                            self._told.append(teller.item.text[s:e])
+                            self._lede_said = (story.id, teller.item.text[s:e])
                         return Paragraph((Sentence(sentence, citations=(_citation(teller),),
                                                    span=(teller.item.id, s, end)),), story_id=story.id, kind="lede")
         fits = [text for text in (brief(unit), brief(unit, plain=True))
@@ -457,10 +474,11 @@ class OfflineWriter:
         if unit.item.source_kind == "hn":
             return [Sentence(_hn_sentence(unit), citations=(citation,))]
         text = unit.item.text
-        picked = prose.pick(body_spans(unit), text, told=self._told, max_words=MAX_STORY_WORDS)
+        labels = link_labels(unit)
+        picked = prose.pick(body_spans(unit), text, told=self._told, max_words=MAX_STORY_WORDS, labels=labels)
         body = []
         for s, e in picked:
-            sentence = prose.without_credits(text[s:e])  # the source's words, less a digest's trailing handles
+            sentence = prose.without_credits(text[s:e], labels)  # the source's words, less a digest's trailing handles
             if sentence != text[s:e]:
                 e = s + len(sentence) - 1  # the span holds the words kept; the closing period is ours
             self._told.append(sentence)
@@ -472,6 +490,10 @@ class OfflineWriter:
         unit = story.lead
         citation = _citation(unit)
         body = self._body(unit, citation)
+        if not body and self._lede_said and story.id == self._lede_said[0] and self._lede_said[1] in self._told:
+            # the lede took the story's one sentence: the paragraph says it again rather than vanish
+            self._told.remove(self._lede_said[1])
+            body = self._body(unit, citation)
         teller = unit
         if not body:  # a post with only a title: the coverage of the same event tells it
             for other in tellers(story):

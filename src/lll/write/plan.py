@@ -194,7 +194,17 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     if len(sections) == 1 and len(sections[0]) >= 2:
         half = math.ceil(len(sections[0]) / 2)
         sections = [sections[0][:half], sections[0][half:]]
-    return sections
+    return [_adjacent(section) for section in sections]
+
+
+def _adjacent(section: list[Story]) -> list[Story]:
+    """The section in rank order, except that a story told together with an earlier one (one
+    digest theme) follows it at once."""
+    out: list[Story] = []
+    for story in section:
+        at = max((i for i, s in enumerate(out) if together(story, s)), default=-1)
+        out.insert(at + 1 if at >= 0 else len(out), story)
+    return out
 
 
 _CALENDAR = frozenset(m.lower() for m in MONTHS) | {"monday", "tuesday", "wednesday", "thursday", "friday",

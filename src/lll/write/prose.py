@@ -167,10 +167,17 @@ def repeats(sentence: str, told: Iterable[str], overlap: float = 0.6) -> bool:
 
 _TRAILING_HANDLE = re.compile(r"[\s,;:]*(?:(?:via|per|from|by|see|and|with|in|on)\s+)?@\w+$", re.I)
 _TRAILING_PARENS = re.compile(r"\s*\(([^()]*)\)$")
-_DANGLING_CREDIT = re.compile(r"[\s,;:—–-]*(?:(?:via|per|from|by|see|and|with|in|on|according to)\s*)*$", re.I)
+_DANGLING_CREDIT = re.compile(r"[\s,;:—–-]*(?:\b(?:via|per|from|by|see|and|with|in|on|according to)\s*)*$", re.I)
 
 
-def without_credits(sentence: str) -> str:
+def _all_labels(inside: str, labels: frozenset[str]) -> bool:
+    """Whether a parenthesis only lists the texts of the unit's links ("(Figure CEO Brett Adcock,
+    24h update, Day 2 livestream)"): a digest's sources, not its words."""
+    parts = [p.strip() for p in inside.split(",")]
+    return bool(labels) and all(p in labels for p in parts)
+
+
+def without_credits(sentence: str, labels: frozenset[str] = frozenset()) -> str:
     """A digest's sentence without the handles and link labels it ends on ("…, per @sama.",
     "… (ClaudeDevs, Cat Wu).") — its own words up to there, closed with a period; the
     sentence unchanged when it ends on none."""
@@ -184,7 +191,7 @@ def without_credits(sentence: str) -> str:
         if handle:
             core = core[:handle.start()]
         elif parens and (residue(f"({parens.group(1)})") or _HANDLE.search(parens.group(1))
-                         or re.search(r"[a-z][A-Z]", parens.group(1))):
+                         or re.search(r"[a-z][A-Z]", parens.group(1)) or _all_labels(parens.group(1), labels)):
             core = core[:parens.start()]
         else:
             break
@@ -196,13 +203,13 @@ def without_credits(sentence: str) -> str:
 
 
 def pick(candidates: Sequence[tuple[int, int]], text: str, *, told: Sequence[str] = (), max_sentences: int = 4,
-         max_words: int = 110, min_sentences: int = 2) -> list[tuple[int, int]]:
+         max_words: int = 110, min_sentences: int = 2, labels: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """The most informative printable sentences among ``candidates`` (spans into ``text``),
     in their own order, none repeating what ``told`` or each other said. The first
     sentence says what happened, so it keeps a head start."""
     scored: list[tuple[float, int, tuple[int, int]]] = []
     for position, (s, e) in enumerate(candidates):
-        sentence = without_credits(text[s:e])
+        sentence = without_credits(text[s:e], labels)
         if not printable(sentence) or repeats(sentence, told):
             continue
         bonus = 1.5 if position == 0 else 0.5 if position == 1 else 0.0
@@ -210,11 +217,11 @@ def pick(candidates: Sequence[tuple[int, int]], text: str, *, told: Sequence[str
     chosen: list[tuple[int, tuple[int, int]]] = []
     budget = max_words
     for _score, position, (s, e) in sorted(scored, key=lambda x: (-x[0], x[1])):
-        sentence = without_credits(text[s:e])
+        sentence = without_credits(text[s:e], labels)
         n = words(sentence)
         if len(chosen) >= max_sentences or (chosen and n > budget):
             continue
-        if repeats(sentence, [without_credits(text[a:b]) for _p, (a, b) in chosen]):
+        if repeats(sentence, [without_credits(text[a:b], labels) for _p, (a, b) in chosen]):
             continue
         chosen.append((position, (s, e)))
         budget -= n
