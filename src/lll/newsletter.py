@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lll import kinds
 from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
-from lll.records import SOURCE_KINDS, Source
+from lll.records import Source
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
 from lll.store.db import RemovedSource, SourceHealth
@@ -58,8 +59,8 @@ class Newsletter:
     def _check(url: str, *, weight: float | None = None, kind: str = "", fulltext: str = "") -> None:
         if not is_http_url(url):
             raise SourceError(f"{url!r} is not an http(s) URL: give the feed's full address")
-        if kind and kind not in SOURCE_KINDS + ("auto",):
-            raise SourceError(f"unknown kind {kind!r}: use one of {', '.join(SOURCE_KINDS)}")
+        if kind and kind not in kinds.names() + ("auto",):
+            raise SourceError(f"unknown kind {kind!r}: use one of {', '.join(kinds.names())}")
         if fulltext and fulltext not in ("auto", "always", "never"):
             raise SourceError(f"fulltext {fulltext!r}: use auto, always or never")
         if weight is not None and not 0 <= weight <= 100:

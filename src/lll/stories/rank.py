@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from lll.kinds import source_kind
 from lll.stories.entities import entities, headline_match
 from lll.stories.model import Story
 
@@ -17,8 +18,6 @@ LAUNCH = re.compile(
     r"now (?:available|generally available|in (?:public )?(?:beta|preview))|generally available|open[- ]sourc\w*|"
     r"rais(?:es|ed) \$|acquir(?:es|ed)|debut\w*|rolls? out|rolled out|ships?|shipped|partners? with|"
     r"model card|system card)\b", re.I)
-# Sources whose own posts are announcements: a lab's or company's blog, not a digest or a forum.
-PRIMARY_KINDS = frozenset({"feed", "github"})
 _CHANGELOG = re.compile(r"change ?log|release notes", re.I)
 
 
@@ -80,7 +79,7 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
         total += gain
         reasons.append(f"relevance to the field {story.relevance:.2f} ({gain:+.2f})")
     lead = story.lead
-    primary = lead.item.source_kind in PRIMARY_KINDS and lead.kind == "story"
+    primary = source_kind(lead.item.source_kind).primary and lead.kind == "story"
     changelog = bool(_CHANGELOG.search(lead.item.source_name) or _CHANGELOG.search(lead.item.url))
     if primary and not changelog:
         head = f"{lead.title}. {lead.text[:300]}"
@@ -91,7 +90,8 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
         if launch:
             total += settings.launch
             reasons.append(f"a launch or release (+{settings.launch:.2f})")
-    headlines = {u.item.title for u in story.units if u.item.source_kind == "newsletter" and not u.id.endswith(":0")}
+    headlines = {u.item.title for u in story.units
+                 if source_kind(u.item.source_kind).digest and not u.id.endswith(":0")}
     named = next((h for h in sorted(headlines) if headline_match(h, f"{lead.title}. {lead.text[:400]}")), "")
     if named:
         total += settings.headline
@@ -106,7 +106,7 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
             gain = settings.activity * math.log10(1 + lead.activity)
             total += gain
             reasons.append(f"forum activity {lead.activity} (+{gain:.2f})")
-    elif lead.item.source_kind == "newsletter" and not lead.id.endswith(":0"):
+    elif source_kind(lead.item.source_kind).digest and not lead.id.endswith(":0"):
         position = int(lead.id.rsplit(":", 1)[1])
         gain = settings.digest_position / math.sqrt(position)
         total += gain

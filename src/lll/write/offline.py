@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from lll.kinds import source_kind
 from lll.records import TRANSCRIPT_HEADING
 from lll.stories.entities import FIELD_NAMES, GENERIC, entities, phrase_spans, shared, specific
 from lll.stories.model import Story
@@ -21,11 +22,6 @@ MAX_STORY_WORDS = 110
 SPEAKER = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}: ")
 MAX_LEDE_WORDS = 25
 SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
-VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a paper", "hn": "pointed to",
-         "github": "released"}
-# How a one-sentence brief names what the source put out: "Claude Blog published “…”."
-BRIEF_VERBS = {"newsletter": "highlighted", "podcast": "released an episode,", "arxiv": "published a paper,",
-               "github": "released", "hn": "pointed to"}
 MAX_HEADING_WORDS = 10
 MIN_LEDE_WORDS = 6
 # Words the writer itself adds; the verifier accepts them as names without a source.
@@ -158,7 +154,7 @@ def safe_lede(lede: Paragraph) -> Paragraph:
 
 def brief(unit: StoryUnit) -> str:
     """One sentence that names the source and what it put out, in the title's own words."""
-    verb = BRIEF_VERBS.get(unit.item.source_kind, "published")
+    verb = source_kind(unit.item.source_kind).brief_verb
     title = " ".join((unit.item.title if unit.id.endswith(":0") else unit.title).split()).rstrip(".")
     return f"{unit.item.source_name} {verb} {prose.quoted(title)}."
 
@@ -184,7 +180,7 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
     """
     spans = [(unit.start + s, unit.start + e) for s, e in sentence_spans(unit.text)]
     text = unit.item.text
-    podcast = unit.item.source_kind == "podcast"
+    podcast = source_kind(unit.item.source_kind).spoken
     transcript = text.find(f"\n{TRANSCRIPT_HEADING}\n") if podcast else -1
     out: list[tuple[int, int]] = []
     for s, e in spans:
@@ -250,7 +246,7 @@ def same_event(lead: StoryUnit, other: StoryUnit) -> bool:
         return True
     # A story-sized unit that the event layer joined tells the event; a whole digest post that
     # mentions everything does not, unless it links the lead or names it.
-    return not (other.id.endswith(":0") and other.item.source_kind == "newsletter" and len(other.text) > 1500)
+    return not (other.id.endswith(":0") and source_kind(other.item.source_kind).digest and len(other.text) > 1500)
 
 
 def coverage(story: Story) -> list[StoryUnit]:
@@ -311,7 +307,7 @@ class OfflineWriter:
         unit = story.lead
         citation = _citation(unit)
         for teller in (unit, *tellers(story)):
-            if teller.item.source_kind == "hn":
+            if source_kind(teller.item.source_kind).title_only:
                 continue
             for s, e in body_spans(teller)[:4]:
                 sentence = teller.item.text[s:e]
@@ -351,7 +347,7 @@ class OfflineWriter:
 
     def _body(self, unit: StoryUnit, citation: Citation) -> list[Sentence]:
         """The unit's most informative whole sentences; a source's first person is quoted."""
-        if unit.item.source_kind == "hn":
+        if source_kind(unit.item.source_kind).title_only:
             return [Sentence(_hn_sentence(unit), citations=(citation,))]
         text = unit.item.text
         picked = prose.pick(body_spans(unit), text, told=self._told, max_words=MAX_STORY_WORDS)
@@ -399,10 +395,11 @@ class OfflineWriter:
             elif not body:
                 return None
         if body:
-            verb = VERBS.get(teller.item.source_kind, "reported")
+            verb = source_kind(teller.item.source_kind).verb
             if teller.kind == "community":
                 verb = "recapped a forum thread"
-            elif any(sentence.text.startswith("“") for sentence in body) and teller.item.source_kind != "podcast":
+            elif (any(sentence.text.startswith("“") for sentence in body)
+                  and not source_kind(teller.item.source_kind).spoken):
                 verb = "wrote"
             also = " also" if repeat_source and teller is unit else ""
             parts.append(Sentence(f"{_link(teller.item.source_name, teller.item.url)}{also} {verb}:",
