@@ -25,6 +25,7 @@ Detector = Callable[[str, Sequence[Entry]], bool]
 # (entry, feed URL, the entry's plain title, its text) → the signals the entry carries.
 SignalReader = Callable[[Entry, str, str, str], dict[str, Any]]
 DETECT_ENTRIES = 20  # how many of a feed's entries detection looks at
+DISCUSSION = "discussion_url"  # the signal of an item's discussion thread, as its feed gave it
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class SourceKind:
     text_prefix: re.Pattern[str] | None = None  # boilerplate its entries' text opens with, dropped
     cap: str = ""  # why a story is left out when an issue holds ``max_arxiv`` of this kind ("": no cap)
     grouped: bool = False  # its stories share a section (a listing's papers are told together)
+    forum: str = ""  # where its items' discussions are (their ``DISCUSSION`` signal): "discussion on …"
 
 
 # --- detection and signals of the built-in kinds -------------------------------------------------
@@ -116,7 +118,7 @@ def _hn_signals(entry: Entry, feed_url: str, title: str, text: str) -> dict[str,
     if comments is not None:
         signals["comments"] = comments
     if entry.get("comments"):
-        signals["discussion_url"] = entry["comments"]
+        signals[DISCUSSION] = entry["comments"]
     return signals
 
 
@@ -142,7 +144,7 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
                text_prefix=re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I),
                cap="arXiv flood: an issue tells at most {cap} papers (chosen by rank)", grouped=True),
     SourceKind("hn", detect=_is_hn, signals=_hn_signals, verb="pointed to", brief_verb="pointed to",
-               general_interest=True, title_only=True),
+               general_interest=True, title_only=True, forum="Hacker News"),
     SourceKind("github", detect=_is_github, signals=_github_signals, verb="released", brief_verb="released",
                primary=True),
     SourceKind("podcast", detect=_is_podcast, verb="discussed", brief_verb="released an episode,", spoken=True),
@@ -177,10 +179,20 @@ def detect(feed_url: str, entries: Sequence[Entry]) -> str:
     return FALLBACK
 
 
+def discussion(signals: Mapping[str, Any]) -> str:
+    """The URL of an item's discussion thread, as its fetched feed recorded it ("" when none).
+
+    LLL never fetches the thread; the URL came in the feed, on the item, so an issue may link
+    it next to the item it belongs to (``lll.verify`` holds it to exactly that)."""
+    url = signals.get(DISCUSSION)
+    return url.strip() if isinstance(url, str) and url.strip().startswith(("https://", "http://")) else ""
+
+
 def signals(name: str, entry: Entry, feed_url: str, title: str, text: str) -> dict[str, Any]:
     """The signals an entry of that kind carries ({} for a kind that reads none)."""
     reader = source_kind(name).signals
     return reader(entry, feed_url, title, text) if reader is not None else {}
 
 
-__all__ = ["SourceKind", "KINDS", "FALLBACK", "register", "names", "source_kind", "detect", "signals"]
+__all__ = ["SourceKind", "KINDS", "FALLBACK", "DISCUSSION", "register", "names", "source_kind", "detect",
+           "discussion", "signals"]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from lll.kinds import source_kind
+from lll.kinds import discussion, source_kind
 from lll.records import TRANSCRIPT_HEADING
 from lll.stories.entities import FIELD_NAMES, GENERIC, entities, phrase_spans, shared, specific
 from lll.stories.model import Story
@@ -209,12 +209,34 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
 
 
 def _hn_sentence(unit: StoryUnit) -> str:
-    """A Hacker News item is its title and its discussion, not its description."""
+    """A Hacker News item is its title and its discussion, not its description: the title links
+    the article (the story), "discussion on Hacker News" the thread, when the feed gave one."""
     points, comments = unit.item.signals.get("points"), unit.item.signals.get("comments")
     counts = [f"{points:,} points" if points else "", f"{comments:,} comments" if comments else ""]
     said = " and ".join(c for c in counts if c)
     title = unit.item.title.replace('"', "'")
+    thread = thread_of(unit)
+    if thread:
+        where = _link(f"discussion on {source_kind(unit.item.source_kind).forum}", thread)
+        return f'"{_link(title, unit.item.url)}", ' + (f"with {said} in the {where}." if said else f"with a {where}.")
     return f'"{title}"' + (f", with {said} on Hacker News." if said else ".")
+
+
+def thread_of(unit: StoryUnit) -> str:
+    """The discussion thread an item of a forum's kind links to, beside its article ("" when
+    the feed recorded none, or the thread is the item itself, as for an "Ask HN")."""
+    thread = discussion(unit.item.signals) if source_kind(unit.item.source_kind).forum else ""
+    return thread if thread and thread != unit.item.url else ""
+
+
+def _coverage_link(unit: StoryUnit, linked: str) -> str:
+    """How "It was also covered by …" links a unit: its source's name to the item, or for a
+    forum's item its discussion (and the article, when the paragraph does not link it yet)."""
+    thread = thread_of(unit)
+    if not thread:
+        return _link(unit.item.source_name, unit.item.url)
+    where = "a " + _link(f"discussion on {source_kind(unit.item.source_kind).forum}", thread)
+    return where if f"]({unit.item.url})" in linked else f"{_link('an article', unit.item.url)} with {where}"
 
 
 def clock_heading(title: str, source: str) -> str:
@@ -402,7 +424,10 @@ class OfflineWriter:
                   and not source_kind(teller.item.source_kind).spoken):
                 verb = "wrote"
             also = " also" if repeat_source and teller is unit else ""
-            parts.append(Sentence(f"{_link(teller.item.source_name, teller.item.url)}{also} {verb}:",
+            # the source's name links its item, unless the body links it already (a Hacker News title)
+            named = (teller.item.source_name if any(f"]({teller.item.url})" in s.text for s in body)
+                     else _link(teller.item.source_name, teller.item.url))
+            parts.append(Sentence(f"{named}{also} {verb}:",
                                   citations=(_citation(teller),), role="attribution"))
             parts.extend(body)
         seen: dict[str, StoryUnit] = {}
@@ -410,7 +435,10 @@ class OfflineWriter:
             if other is not teller and other.item.source_id != teller.item.source_id:
                 seen.setdefault(other.item.source_name, other)
         if seen:
-            links = [_link(name, u.item.url) for name, u in list(seen.items())[:3]]
+            linked, links = " ".join(p.text for p in parts), []
+            for u in list(seen.values())[:3]:
+                links.append(_coverage_link(u, linked))
+                linked += " " + links[-1]
             joined = links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
             parts.append(Sentence(f"It was also covered by {joined}.",
                                   citations=tuple(_citation(u) for u in list(seen.values())[:3]),
