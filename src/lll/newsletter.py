@@ -108,13 +108,15 @@ class Newsletter:
         return "private" if self.config.fetch.allow_private else "public"
 
     def fetch(self, *, policy: str | None = None, resolver: Resolver = system_resolver,
-              progress: Callable[[SourceOutcome], None] | None = None) -> FetchReport:
-        """Fetch every source once and store what is new or changed."""
+              progress: Callable[[SourceOutcome], None] | None = None,
+              locate: Callable[[str], str] | None = None) -> FetchReport:
+        """Fetch every source once and store what is new or changed (``locate``: where to GET
+        an article page from, when not where its URL points; ``lll demo`` uses it)."""
         from lll.fetch.run import FetchRun
 
         sources = self.store.sources()
         run = FetchRun(self.store, self.config.fetch, policy=self.fetch_policy(policy), resolver=resolver,
-                       progress=progress)
+                       progress=progress, locate=locate)
         return run.run(sources)
 
     # -- locking ---------------------------------------------------------------------------
