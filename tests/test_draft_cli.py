@@ -28,9 +28,12 @@ from click.testing import CliRunner, Result
 import lll.demo.run as demo_run
 from lll.cli import cli
 from lll.clock import frozen_at
-from lll.demo.server import CorpusServer
+from lll.demo.server import SITE, CorpusServer
 from lll.draft import Drafter
+from lll.kinds import discussion
 from lll.newsletter import Newsletter
+from lll.urls import canonical_url
+from lll.verify.claims import links
 from lll.workspace import Workspace
 
 DEMO_DAYS = ("2026-04-08", "2026-04-09", "2026-04-10")
@@ -218,6 +221,31 @@ def test_the_demo_drafts_and_verifies_three_issues(demo: Demo) -> None:
         assert result.draft.report.ok, result.draft.report.lines()
         assert not result.fetch.failed, [o.error for o in result.fetch.failed]
         assert "; verified" in result.draft.summary_line()
+
+
+def test_demo_issues_link_canonical_urls_that_outlive_the_demo(demo: Demo) -> None:
+    """The demo's server is gone when the demo ends: its issues link the corpus's canonical
+    addresses (the pages' own <link rel="canonical"> on a made-up .example site), each one an item
+    URL (or a thread recorded on an item) in the store, while the pages came over loopback."""
+    db = demo.root / "lll.db"
+    items = rows(db, "SELECT url, canonical_url, signals FROM items")
+    stored = {r["url"] for r in items} | {r["canonical_url"] for r in items}
+    stored |= {discussion(json.loads(r["signals"])) for r in items} - {""}
+    linked: list[str] = []
+    for day in DEMO_DAYS:
+        markdown = demo.md(day)
+        assert "127.0.0.1" not in markdown and "localhost" not in markdown
+        assert "127.0.0.1" not in (demo.root / "issues" / f"{day}.json").read_text(encoding="utf-8")
+        linked += [u for u in links(markdown) if not re.fullmatch(r"\d{4}-\d{2}-\d{2}\.md", u)]
+    assert linked and set(linked) <= stored, sorted(set(linked) - stored)
+    pages = sorted({u for u in linked if u.startswith(SITE + "/")})
+    assert len(pages) == 4  # the corpus's four article pages, each cited where it lives
+    corpus = demo_run.corpus_root() / "days"
+    for url in pages:
+        page = next(corpus.glob(f"*/{url.removeprefix(SITE + '/')}")).read_text(encoding="utf-8")
+        assert f'<link rel="canonical" href="{url}">' in page
+        fetched = rows(db, "SELECT text, error FROM pages WHERE url = ?", canonical_url(url))
+        assert fetched and fetched[0]["error"] is None and len(fetched[0]["text"]) > 1000, url
 
 
 @pytest.mark.parametrize("day", DEMO_DAYS)

@@ -18,6 +18,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,8 @@ import pytest
 import lll.demo.run as demo_run
 from conftest import Row, copy_database, query, run_cli
 from fakes.fixtures import PRICES_TOML, anthropic_server, expected_usd, llm_home, openai_server  # noqa: F401
-from fakes.scripted import WRONG, Garbage, Good, Hang, Status, flag_first, invented_url, stubborn, wrong_figure
+from fakes.scripted import (WRONG, Garbage, Good, Hang, Status, flag_first, invented_url, prompt_input, stubborn,
+                            wrong_figure)
 from lll.clock import frozen_at
 from lll.config import DEFAULT_PRICES
 from lll.draft import Drafter, DraftResult, end_of_day
@@ -37,6 +39,7 @@ from lll.verify.claims import links
 from lll.write.facts import needs_model_card
 from lll.write.llm_writer import WriterRun
 from lll.write.model import Draft
+from lll.write.offline import thread_of
 from lll.write.plan import Plan
 from lll.write.render import render_markdown
 
@@ -127,8 +130,8 @@ def draft_day(ws: Path) -> DraftResult:
 
 def allowed_links(plan: Plan) -> set[str]:
     stories = [s for section in plan.sections for s in section] + [c.story for c in plan.clocks]
-    urls = {u.item.url for s in stories for u in s.units}
-    return urls | {c.item_url for c in (*plan.due, *plan.running)}
+    urls = {u.item.url for s in stories for u in s.units} | {thread_of(u) for s in stories for u in s.units}
+    return (urls - {""}) | {c.item_url for c in (*plan.due, *plan.running)}
 
 
 def assert_every_link_allowed(markdown: str, plan: Plan) -> None:
@@ -180,7 +183,7 @@ def test_a_model_draft_is_verified_costed_to_the_token_and_free_to_redraft(ws: P
     logged = rows(ws / "lll.db", "SELECT model, purpose, prompt, prompt_version, tokens_in, tokens_out, usd, status "
                                  "FROM model_calls WHERE issue_date = '2026-04-10' ORDER BY id")
     assert [r["status"] for r in logged] == ["ok"] * (len(carded) + 1)
-    assert {(r["prompt"], r["prompt_version"]) for r in logged} == {("fact_card", "1"), ("compose", "2")}
+    assert {(r["prompt"], r["prompt_version"]) for r in logged} == {("fact_card", "1"), ("compose", "3")}
     assert sum(r["tokens_in"] for r in logged) == tokens_in and sum(r["tokens_out"] for r in logged) == tokens_out
     assert sum(r["usd"] for r in logged) == pytest.approx(usd, abs=1e-9)
     issue = rows(ws / "lll.db", "SELECT summary FROM issues WHERE date = '2026-04-10'")[0]
@@ -239,6 +242,53 @@ def test_an_invented_url_never_reaches_the_draft(ws: Path, demo: Demo, openai_se
     openai_server.model.every("repair", Good(stubborn))
     stubborn_run = write(ws, replace(demo.plan))
     assert stubborn_run.ok and "invented.example.com" not in stubborn_run.markdown
+
+
+def _link_threads(with_article: bool) -> Any:
+    """A model that links every Hacker News thread it is given into its story's paragraph (and
+    the thread's article, when ``with_article`` and the paragraph does not link it already)."""
+
+    def mutate(answer: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        stories = {s["id"]: s for section in data.get("sections", []) for s in section}
+        for section in answer["sections"]:
+            for paragraph in section["paragraphs"]:
+                text = " ".join(s["text"] for s in paragraph["sentences"])
+                for source in stories[paragraph["story"]]["sources"]:
+                    if "discussion" in source:
+                        thread = f"[{source['discussion']['text']}]({source['discussion']['url']})"
+                        article = f" of [the article]({source['url']})" if with_article and \
+                            f"({source['url']})" not in text else ""
+                        paragraph["sentences"].append({"text": f"It also drew a {thread}{article}.",
+                                                       "kind": "report"})
+        return answer
+
+    return mutate
+
+
+def test_the_model_is_given_hacker_news_threads_and_the_verifier_holds_them_to_their_item(
+        ws: Path, demo: Demo, openai_server) -> None:  # noqa: F811
+    openai_server.model.script("compose", Good(_link_threads(with_article=True)))
+    written = write(ws, demo.plan)
+    given = prompt_input(next(c for c in openai_server.model.calls if c.task == "compose").user)
+    sources = [src for section in given["sections"] for story in section for src in story["sources"]]
+    threads = {src["discussion"]["url"] for src in sources if "discussion" in src}
+    assert len(threads) >= 2 and all(t.startswith("https://news.ycombinator.com/item?id=") for t in threads)
+    assert {src["discussion"]["text"] for src in sources if "discussion" in src} == {"discussion on Hacker News"}
+    assert written.ok, written.failures
+    assert threads <= set(links(written.markdown))  # each beside the item it belongs to: kept
+    assert_every_link_allowed(written.markdown, demo.plan)
+    # A thread in a paragraph that does not cite its item fails verification and does not stay there.
+    openai_server.model.reset()
+    openai_server.model.script("compose", Good(_link_threads(with_article=False)))
+    alone = write(ws, demo.plan, strong="scripted-other")  # another strong model: composed afresh
+    assert alone.ok, alone.failures
+    repair = next(c for c in openai_server.model.calls if c.task == "repair")
+    dropped = threads - set(links(alone.markdown))
+    assert dropped and all(f"link {t} is not a URL LLL fetched" in repair.user for t in dropped)
+    for paragraph in alone.markdown.split("\n\n"):
+        for thread in threads & set(links(paragraph)):
+            item = next(u.item for s in demo.plan.told for u in s.units if thread_of(u) == thread)
+            assert item.url in links(paragraph), paragraph
 
 
 def test_malformed_json_is_asked_for_again_then_the_offline_writer_takes_over(ws: Path, demo: Demo,

@@ -118,7 +118,7 @@ def run_backtest(corpus: Path, first: str, last: str, workspace: Path,
             server.day = day
             with frozen_at(end_of_day(day)):
                 t0 = time.perf_counter()
-                fetched = letter.fetch(policy="sealed")  # loopback only, no DNS
+                fetched = letter.fetch(policy="sealed", locate=server.locate)  # loopback only, no DNS
                 t1 = time.perf_counter()
                 calls_before = _last_model_call(letter)
                 try:

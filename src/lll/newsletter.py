@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lll import kinds
 from lll.errors import LLLError, SourceError, WorkspaceBusyError
 from lll.fetch.guard import POLICIES, Resolver, system_resolver
-from lll.records import SOURCE_KINDS, Source
+from lll.records import Source
 from lll.sources.opml import read_opml_file, write_opml
 from lll.store import Store
 from lll.store.db import RemovedSource, SourceHealth
@@ -58,8 +59,8 @@ class Newsletter:
     def _check(url: str, *, weight: float | None = None, kind: str = "", fulltext: str = "") -> None:
         if not is_http_url(url):
             raise SourceError(f"{url!r} is not an http(s) URL: give the feed's full address")
-        if kind and kind not in SOURCE_KINDS + ("auto",):
-            raise SourceError(f"unknown kind {kind!r}: use one of {', '.join(SOURCE_KINDS)}")
+        if kind and kind not in kinds.names() + ("auto",):
+            raise SourceError(f"unknown kind {kind!r}: use one of {', '.join(kinds.names())}")
         if fulltext and fulltext not in ("auto", "always", "never"):
             raise SourceError(f"fulltext {fulltext!r}: use auto, always or never")
         if weight is not None and not 0 <= weight <= 100:
@@ -107,13 +108,15 @@ class Newsletter:
         return "private" if self.config.fetch.allow_private else "public"
 
     def fetch(self, *, policy: str | None = None, resolver: Resolver = system_resolver,
-              progress: Callable[[SourceOutcome], None] | None = None) -> FetchReport:
-        """Fetch every source once and store what is new or changed."""
+              progress: Callable[[SourceOutcome], None] | None = None,
+              locate: Callable[[str], str] | None = None) -> FetchReport:
+        """Fetch every source once and store what is new or changed (``locate``: where to GET
+        an article page from, when not where its URL points; ``lll demo`` uses it)."""
         from lll.fetch.run import FetchRun
 
         sources = self.store.sources()
         run = FetchRun(self.store, self.config.fetch, policy=self.fetch_policy(policy), resolver=resolver,
-                       progress=progress)
+                       progress=progress, locate=locate)
         return run.run(sources)
 
     # -- locking ---------------------------------------------------------------------------

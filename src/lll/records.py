@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Kinds of source. "feed" is any RSS/Atom/JSON feed with no special treatment.
-SOURCE_KINDS = ("feed", "newsletter", "podcast", "arxiv", "hn", "github")
-
 
 @dataclass(frozen=True)
 class Source:
@@ -17,7 +14,7 @@ class Source:
     id: int
     url: str
     name: str
-    kind: str = "feed"
+    kind: str = "feed"  # a name in lll.kinds
     weight: float = 1.0
     fulltext: str = ""
     etag: str | None = None

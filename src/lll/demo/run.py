@@ -68,7 +68,8 @@ def run_demo(root: Path, on_day: Callable[[DemoDay], None] | None = None) -> lis
                         staged.parent.mkdir(exist_ok=True)
                         staged.write_bytes(opml)
                         letter.import_opml(staged)
-                    report = letter.fetch(policy="sealed")  # loopback only, no DNS
+                    # loopback only, no DNS: the corpus's pages, canonical on SITE, are served here
+                    report = letter.fetch(policy="sealed", locate=server.locate)
                     drafted = drafter.draft(day)
                 result = DemoDay(day=day, fetch=report, draft=drafted)
                 results.append(result)

@@ -2,8 +2,11 @@
 
 For day D a request for ``/P`` gets the latest ``days/D'/P`` with D' <= D. The literal
 ``http://127.0.0.1:8765`` in served text becomes the server's own base URL, so a
-corpus can link to its own pages and transcripts. ETag and Last-Modified are
-honoured, so conditional GETs get 304 as from a real server.
+corpus can link to its own feeds and transcripts. Its article pages have canonical
+addresses on ``SITE``, a made-up domain (RFC 2606 ``.example``) that outlives the server:
+feeds link them there, issues cite them there, and ``locate`` says where to GET them
+(the same path on this server). ETag and Last-Modified are honoured, so conditional GETs
+get 304 as from a real server.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 PLACEHOLDER = b"http://127.0.0.1:8765"
+SITE = "https://lll-demo.example"  # the canonical home of a corpus's pages; never resolved
 CONTENT_TYPES = {
     ".xml": "application/xml; charset=utf-8", ".rss": "application/rss+xml; charset=utf-8",
     ".atom": "application/atom+xml; charset=utf-8", ".json": "application/feed+json; charset=utf-8",
@@ -77,6 +81,11 @@ class CorpusServer:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
+
+    def locate(self, url: str) -> str:
+        """Where to GET ``url``: a page's canonical address on ``SITE`` is served here, at its path;
+        any other URL is fetched where it points."""
+        return self.url(url[len(SITE):]) if url.startswith(SITE + "/") else url
 
     def __enter__(self) -> CorpusServer:
         self._thread.start()

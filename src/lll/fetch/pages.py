@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from lll.clock import now, parse_instant
@@ -20,13 +21,22 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 TRANSCRIPT_ACCEPT = "text/vtt, application/x-subrip, application/json, text/plain;q=0.9, text/html;q=0.5"
 
 
-class PageFetcher:
-    """Turns summary-only items into full-text items, and podcast items into transcripts."""
+def where_it_points(url: str) -> str:
+    return url
 
-    def __init__(self, client: HttpClient, store: Store, settings: FetchSettings) -> None:
+
+class PageFetcher:
+    """Turns summary-only items into full-text items, and podcast items into transcripts.
+
+    ``locate`` says where to GET a page from (``lll demo`` serves its corpus's canonical page
+    addresses over loopback); the item and the page cache keep the page's own URL."""
+
+    def __init__(self, client: HttpClient, store: Store, settings: FetchSettings,
+                 locate: Callable[[str], str] = where_it_points) -> None:
         self.client = client
         self.store = store
         self.settings = settings
+        self.locate = locate
         self.fetched = 0
 
     async def enrich(self, item: ParsedItem) -> ParsedItem:
@@ -52,7 +62,7 @@ class PageFetcher:
             if now() - parse_instant(cached.fetched_at) < RETRY_FAILED_AFTER:
                 return "", ""
         try:
-            body = await self.client.get(url, accept=TRANSCRIPT_ACCEPT if transcript else PAGE_ACCEPT,
+            body = await self.client.get(self.locate(url), accept=TRANSCRIPT_ACCEPT if transcript else PAGE_ACCEPT,
                                          max_bytes=min(self.settings.max_bytes, 5_000_000))
         except FetchError as exc:
             self.store.put_page(key, http_status=exc.status, content_type="", title="", text="", raw="",

@@ -20,7 +20,7 @@ from lll.config import FetchSettings
 from lll.errors import FetchError, ParseError
 from lll.fetch.guard import Resolver, system_resolver
 from lll.fetch.http import HttpClient
-from lll.fetch.pages import PageFetcher
+from lll.fetch.pages import PageFetcher, where_it_points
 from lll.parse.feeds import parse_feed
 from lll.records import ParsedFeed, Source
 from lll.store import Store
@@ -84,12 +84,14 @@ class FetchRun:
 
     def __init__(self, store: Store, settings: FetchSettings, *, policy: str = "public",
                  resolver: Resolver = system_resolver,
-                 progress: Callable[[SourceOutcome], None] | None = None) -> None:
+                 progress: Callable[[SourceOutcome], None] | None = None,
+                 locate: Callable[[str], str] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.policy = policy
         self.resolver = resolver
         self.progress = progress
+        self.locate = locate or where_it_points  # where to GET an article page from (see ``PageFetcher``)
 
     def run(self, sources: Sequence[Source] | None = None) -> FetchReport:
         return asyncio.run(self.arun(sources))
@@ -104,7 +106,7 @@ class FetchRun:
         parser: Executor | None = ProcessPoolExecutor(max_workers=2) if len(chosen) >= POOL_THRESHOLD else None
         try:
             async with HttpClient(self.settings, policy=self.policy, resolver=self.resolver) as client:
-                pages = PageFetcher(client, self.store, self.settings)
+                pages = PageFetcher(client, self.store, self.settings, self.locate)
                 jobs = [self._one(s, client, pages, run_id, writer, parser) for s in chosen]
                 outcomes = await asyncio.gather(*jobs)
         finally:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
+from lll import kinds
 from lll.errors import ParseError
 from lll.parse.fastfeed import FeedDocument, read_fast
 from lll.parse.html import (
@@ -32,14 +33,6 @@ from lll.urls import canonical_url, is_http_url
 from lll.xmlchars import strip_xml_illegal
 
 SHORT_SUMMARY = 600  # characters: below this, a summary-only item may need its article page
-_ARXIV_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I)
-# hnrss says "Points: 163 # Comments: 92"; other feeds "163 points, 92 comments".
-_HN_POINTS = (re.compile(r"\bPoints:\s*(\d[\d,]*)", re.I),
-              re.compile(r"(?<![\w.=/#-])(\d[\d,]*)\s+points?\b", re.I))
-_HN_COMMENTS = (re.compile(r"\bComments:\s*(\d[\d,]*)", re.I),
-                re.compile(r"(?<![\w.=/#-])(\d[\d,]*)\s+comments?\b", re.I))
-_RELEASE_TAG = re.compile(r"/releases/tag/([^/?#]+)")
-_GITHUB_FEED = re.compile(r"github\.com/([^/]+/[^/]+)/(?:releases|tags)(?:\.atom)?", re.I)
 _NON_ARTICLE = re.compile(r"\.(pdf|mp3|mp4|m4a|ogg|wav|zip|gz|png|jpe?g|gif|webp|xml|json)$", re.I)
 TRANSCRIPT_PREFERENCE = ("text/vtt", "application/x-subrip", "application/srt", "application/json",
                          "text/plain", "text/html")
@@ -76,57 +69,12 @@ def _body(entry: Any) -> tuple[str, bool]:
 
 
 def detect_kind(feed_url: str, parsed: Any) -> str:
-    """Guess a source's kind from its URL and content; "feed" when nothing special."""
-    host = (urlsplit(feed_url).hostname or "").lower()
-    entries = parsed.entries[:20]
-    if "arxiv.org" in host or (entries and all("arxiv.org/abs/" in e.get("link", "") for e in entries)):
-        return "arxiv"
-    if host in {"hnrss.org", "news.ycombinator.com"} or (
-        entries and sum("news.ycombinator.com" in e.get("comments", "") or
-                        "on Hacker News" in e.get("summary", "") for e in entries) > len(entries) / 2
-    ):
-        return "hn"
-    if _GITHUB_FEED.search(feed_url):
-        return "github"
-    if any(e.get("podcast_transcript") or any(link.get("rel") == "enclosure" and
-           str(link.get("type", "")).startswith("audio") for link in e.get("links", [])) for e in entries):
-        return "podcast"  # a declared itunes namespace alone is not enough: blog platforms declare it too
-    if entries:
-        linky = sum(len(_first(*(c.get("value") for c in e.get("content", [])))) > 1500 and
-                    _first(*(c.get("value") for c in e.get("content", []))).count("<a ") >= 4 for e in entries)
-        if linky > len(entries) / 2:
-            return "newsletter"
-    return "feed"
+    """Guess a source's kind from its URL and content (``lll.kinds``); "feed" when nothing special."""
+    return kinds.detect(feed_url, parsed.entries)
 
 
-def _number(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
-    """The first labelled count, else the first "N points"-style count."""
-    for pattern in patterns:
-        match = pattern.search(text)
-        if match:
-            return int(match.group(1).replace(",", ""))
-    return None
-
-
-def _signals(kind: str, entry: Any, feed_url: str, text: str) -> dict[str, Any]:
-    signals: dict[str, Any] = {}
-    if kind == "hn":
-        points, comments = _number(_HN_POINTS, text), _number(_HN_COMMENTS, text)
-        if points is not None:
-            signals["points"] = points
-        if comments is not None:
-            signals["comments"] = comments
-        if entry.get("comments"):
-            signals["discussion_url"] = entry["comments"]
-    elif kind == "github":
-        project = _GITHUB_FEED.search(feed_url)
-        tag = _RELEASE_TAG.search(entry.get("link", ""))
-        signals["project"] = project.group(1) if project else ""
-        signals["version"] = tag.group(1) if tag else _plain(entry.get("title", ""))
-    elif kind == "arxiv":
-        link = entry.get("link", "")
-        signals["arxiv_id"] = link.rsplit("/abs/", 1)[-1] if "/abs/" in link else ""
-        signals["categories"] = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
+def _signals(kind: str, entry: Any, feed_url: str, title: str, text: str) -> dict[str, Any]:
+    signals = kinds.signals(kind, entry, feed_url, title, text)
     enclosures = [link.get("href") for link in entry.get("links", []) if link.get("rel") == "enclosure"]
     if enclosures:
         signals["enclosures"] = enclosures
@@ -195,8 +143,9 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_autho
     markup, full = _body(entry)
     markup = strip_xml_illegal(markup)
     text, links = text_and_links(markup, link or feed_link)
-    if kind == "arxiv":
-        text = _ARXIV_PREFIX.sub("", text)
+    prefix = kinds.source_kind(kind).text_prefix
+    if prefix is not None:
+        text = prefix.sub("", text)
     published = _when(entry)
     guid = strip_xml_illegal(str(entry.get("id") or "")).strip()
     transcript = entry.get("podcast_transcript") or {}
@@ -213,9 +162,9 @@ def parse_entry(entry: Any, kind: str, feed_url: str, feed_link: str, feed_autho
         author=author,
         published=published,
         links=links,
-        signals=_signals(kind, entry, feed_url, text),
+        signals=_signals(kind, entry, feed_url, title, text),
         needs_fulltext=(not full and len(text) < SHORT_SUMMARY and is_http_url(link)
-                        and not _NON_ARTICLE.search(urlsplit(link).path) and kind in {"feed", "newsletter"}),
+                        and not _NON_ARTICLE.search(urlsplit(link).path) and kinds.source_kind(kind).fulltext),
         transcript_url=str(transcript.get("url", "")) if is_http_url(str(transcript.get("url", ""))) else "",
         transcript_type=str(transcript.get("type", "")),
     )

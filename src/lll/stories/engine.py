@@ -15,12 +15,13 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from lll.kinds import source_kind
 from lll.stories.dedup import LAYERS, DedupSettings, dedup, hub_links, url_keys
 from lll.stories.embed import Embedder
 from lll.stories.entities import shared, specific_in_order
 from lll.stories.ledger import LedgerSettings, Match, classify, classify_all
 from lll.stories.model import LedgerEntry, LeftOut, Story
-from lll.stories.rank import PRIMARY_KINDS, RankSettings, score
+from lll.stories.rank import RankSettings, score
 from lll.stories.units import ItemView, StoryUnit, split_item
 
 # What the newsletter is about, as text to compare stories with (relevance to the field).
@@ -35,7 +36,6 @@ FIELD_WORDS = {
                      r"inference|GPUs?|tokens?|transformers?|chatbots?|prompts?|embeddings?|fine-tun\w*|"
                      r"vibe cod\w*|artificial intelligence|diffusion|RAG|MCP)\b", re.I),
 }
-GENERAL_KINDS = frozenset({"hn"})
 OFF_TOPIC = -1.0  # the relevance of a story outside the field
 MAX_TEXT = 200_000
 
@@ -43,7 +43,7 @@ MAX_TEXT = 200_000
 def off_topic(units: Sequence[StoryUnit], field: str) -> bool:
     """A story told only by general-interest sources and naming nothing of the field."""
     pattern = FIELD_WORDS.get(field)
-    if pattern is None or not all(u.item.source_kind in GENERAL_KINDS for u in units):
+    if pattern is None or not all(source_kind(u.item.source_kind).general_interest for u in units):
         return False
     return not any(pattern.search(u.content) for u in units)
 
@@ -77,14 +77,14 @@ def unfit(item: ItemView, published_after: datetime) -> str:
     """Why an item cannot feed a story ("" when it can). A lab's post whose feed carries only
     its title is still a story: it is told as a one-sentence brief."""
     body = item.text.strip() or item.title.strip()
-    titled = item.source_kind in PRIMARY_KINDS and len(item.title.split()) >= 3
+    titled = source_kind(item.source_kind).primary and len(item.title.split()) >= 3
     if len(body) < MIN_TEXT and not titled:
         return f"no usable text ({len(body)} characters)"
     if len(item.text) > MAX_TEXT:
         return f"text of {len(item.text):,} characters is beyond the {MAX_TEXT:,}-character limit"
     if item.published < published_after:
         return f"published {item.published:%Y-%m-%d}, before the window (archive backfill)"
-    if not english(item.title if item.source_kind == "hn" else body):
+    if not english(item.title if source_kind(item.source_kind).title_only else body):
         return "not English text"
     return ""
 
@@ -112,7 +112,7 @@ def _item_order(item: ItemView) -> tuple[datetime, int, str, str, str]:
 def _lead_order(unit: StoryUnit) -> tuple[int, float, int, int, int, str, str, int]:
     """The unit that leads a story: the one who made the news (a lab's own post) before those
     who report on it, then source weight, figures and length."""
-    primary = int(unit.item.source_kind in PRIMARY_KINDS and unit.kind == "story")
+    primary = int(source_kind(unit.item.source_kind).primary and unit.kind == "story")
     has_figure = int(bool(re.search(r"\d", unit.text)))
     return (-primary, -unit.item.source_weight, -has_figure, -min(len(unit.text), 2000), unit.item.source_id,
             unit.item.canonical_url, unit.item.title, unit.start)

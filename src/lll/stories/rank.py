@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from lll.kinds import source_kind
 from lll.stories.entities import entities, headline_match
 from lll.stories.model import Story
 
@@ -27,8 +28,6 @@ GUIDE = re.compile(
     r"(?:building|getting started|working|developing) with)\b|"
     r"\b(?:best practices|playbook|a look at|how to|a guide|guide to|tutorial|tips for|lessons from|deep dive|"
     r"case study|customer story|explained|webinar|101)\b|^[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)* (?:uses|used) ", re.I)
-# Sources whose own posts are announcements: a lab's or company's blog, not a digest or a forum.
-PRIMARY_KINDS = frozenset({"feed", "github"})
 _CHANGELOG = re.compile(r"change ?log|release notes", re.I)
 
 
@@ -91,7 +90,7 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
         total += gain
         reasons.append(f"relevance to the field {story.relevance:.2f} ({gain:+.2f})")
     lead = story.lead
-    primary = lead.item.source_kind in PRIMARY_KINDS and lead.kind == "story"
+    primary = source_kind(lead.item.source_kind).primary and lead.kind == "story"
     changelog = bool(_CHANGELOG.search(lead.item.source_name) or _CHANGELOG.search(lead.item.url))
     guide = primary and bool(GUIDE.search(lead.item.title or lead.title))
     if guide:
@@ -108,7 +107,8 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
             reasons.append(f"a launch or release (+{settings.launch:.2f})")
         elif launch:
             reasons.append("a launch of a feature only its maker tells (+0.00)")
-    headlines = {u.item.title for u in story.units if u.item.source_kind == "newsletter" and not u.id.endswith(":0")}
+    headlines = {u.item.title for u in story.units
+                 if source_kind(u.item.source_kind).digest and not u.id.endswith(":0")}
     named = next((h for h in sorted(headlines) if headline_match(h, f"{lead.title}. {lead.text[:400]}")), "")
     if named:
         total += settings.headline
@@ -123,7 +123,7 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
             gain = settings.activity * math.log10(1 + lead.activity)
             total += gain
             reasons.append(f"forum activity {lead.activity} (+{gain:.2f})")
-    elif lead.item.source_kind == "newsletter" and lead.theme_index:
+    elif source_kind(lead.item.source_kind).digest and lead.theme_index:
         gain = settings.digest_position / math.sqrt(lead.theme_index)
         if lead.theme_part:
             gain *= settings.theme_follow_up
@@ -131,7 +131,7 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
         else:
             reasons.append(f"the opening of its digest's theme {lead.theme_index} (+{gain:.2f})")
         total += gain
-    elif lead.item.source_kind == "newsletter" and not lead.id.endswith(":0"):
+    elif source_kind(lead.item.source_kind).digest and not lead.id.endswith(":0"):
         position = int(lead.id.rsplit(":", 1)[1])
         gain = settings.digest_position / math.sqrt(position)
         total += gain

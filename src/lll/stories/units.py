@@ -16,6 +16,7 @@ from typing import Any
 
 import lxml.html
 
+from lll.kinds import source_kind
 from lll.parse.html import element_text, parse_fragment
 from lll.records import Link
 from lll.text import sentences
@@ -79,7 +80,7 @@ class StoryUnit:
         """What the unit is about, for comparing it with others. A Hacker News item's
         text is only its points and rank (the same words for every item): its title is
         what it is about."""
-        if self.item.source_kind == "hn":
+        if source_kind(self.item.source_kind).title_only:
             return self.title
         return f"{self.title}. {self.text}" if self.title and not self.text.startswith(self.title) else self.text
 

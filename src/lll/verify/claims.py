@@ -135,6 +135,9 @@ class Evidence:
     text: str
     item_id: int | None = None
     issue_date: str | None = None
+    # URLs the fetched feed recorded on these items (a Hacker News thread): LLL did not fetch
+    # them, but a paragraph that cites the item may link them; they add no evidence.
+    recorded: tuple[str, ...] = ()
 
 
 class EvidenceIndex:

@@ -3,12 +3,15 @@ and this newsletter's own earlier issues."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
+from lll.kinds import discussion
 from lll.store import Store
 from lll.store import schema as t
 from lll.text import clean_title, long_date
@@ -21,6 +24,14 @@ _ISSUE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\.md|\.html|/)?$")
 def _titles(title: str) -> str:
     cleaned = clean_title(title)
     return title if cleaned == title else f"{cleaned}\n{title}"
+
+
+def _signals(stored: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(stored or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class StoreResolver:
@@ -36,7 +47,7 @@ class StoreResolver:
         if issue is not None:
             return issue
         key = canonical_url(url)
-        query = (sa.select(t.items.c.id, t.items.c.title, t.items.c.text, t.sources.c.name)
+        query = (sa.select(t.items.c.id, t.items.c.title, t.items.c.text, t.items.c.signals, t.sources.c.name)
                  .join(t.sources, t.sources.c.id == t.items.c.source_id)
                  .where(sa.or_(t.items.c.url == url, t.items.c.canonical_url == key))
                  # the link's own item first, then by what identifies an item: many items can share a
@@ -51,7 +62,8 @@ class StoreResolver:
                 return Evidence(url=url, source=page.title, text=page.text) if page else None
         # the title as the writer saw it too: a scraper's glued date and category taken off
         text = "\n\n".join(f"{_titles(r.title)}\n{r.text}" for r in rows)
-        return Evidence(url=url, source=rows[0].name, text=text, item_id=rows[0].id)
+        recorded = tuple(dict.fromkeys(u for u in (discussion(_signals(r.signals)) for r in rows) if u))
+        return Evidence(url=url, source=rows[0].name, text=text, item_id=rows[0].id, recorded=recorded)
 
     def _issue(self, url: str) -> Evidence | None:
         match = _ISSUE.search(url)

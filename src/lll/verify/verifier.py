@@ -1,5 +1,6 @@
 """The verifier: every figure, date, quoted phrase and name of each paragraph is
-found in the items that paragraph cites; every link is a URL LLL fetched; the
+found in the items that paragraph cites; every link is a URL LLL fetched (or one the
+fetched feed recorded on an item the same paragraph cites: its discussion thread); the
 issue has the anatomy of ``issue-format.md``. Works on a ``Draft`` and on a
 Markdown file edited by hand alike."""
 
@@ -214,6 +215,9 @@ def verify_blocks(blocks: Sequence[Block], resolve: Resolver, names: frozenset[s
 
     for block in blocks:
         found, missing = evidence_for(block.links)
+        # A URL recorded on an item the paragraph cites (its discussion thread) is that item's own.
+        recorded = {u for e in found for u in e.recorded}
+        missing = [u for u in missing if u not in recorded]
         if block.kind == "paragraph":
             for url in missing:
                 sentence = next((s for s in block.sentences if url in links(s)),

@@ -16,12 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lll.kinds import source_kind
 from lll.stories.model import Story
 from lll.text import long_date
 from lll.verify.claims import figure_keys, links, strip_links
 from lll.write.facts import FactCard
 from lll.write.model import Citation, ClockEntry, Draft, Paragraph, Section, Sentence
-from lll.write.offline import IssueLink, section_of, with_short_note
+from lll.write.offline import IssueLink, section_of, thread_of, with_short_note
 from lll.write.plan import Plan
 
 ROLES = {"report": "source", "analysis": "analysis", "callback": "callback"}
@@ -72,6 +73,9 @@ class StoryRef:
         for unit in self.story.units:
             if unit.item.url == url:
                 return Citation(url=url, source=unit.item.source_name, item_id=unit.item.id)
+        for unit in self.story.units:  # a discussion thread cites the item the feed recorded it on
+            if thread_of(unit) == url:
+                return Citation(url=unit.item.url, source=unit.item.source_name, item_id=unit.item.id)
         if self.callback and url == self.callback[1]:
             return Citation(url=url, source="this newsletter", issue_date=self.callback[0])
         return None
@@ -101,6 +105,7 @@ def build_context(plan: Plan, issue_link: IssueLink) -> ComposeContext:
         ctx.refs[ref.alias] = ref
         ctx.by_story[story.id] = ref
         ctx.allowed.update(u.item.url for u in story.units)
+        ctx.allowed.update(thread_of(u) for u in story.units if thread_of(u))
         if callback:
             ctx.allowed.add(callback[1])
     for clock in (*plan.due, *plan.running):
@@ -111,7 +116,7 @@ def build_context(plan: Plan, issue_link: IssueLink) -> ComposeContext:
 def compose_input(plan: Plan, ctx: ComposeContext, cards: dict[str, FactCard], newsletter: str) -> dict[str, Any]:
     def story(ref: StoryRef, previous: Story | None) -> dict[str, Any]:
         out: dict[str, Any] = {"id": ref.alias, "title": ref.story.title, "card": cards[ref.story.id].as_input(),
-                               "sources": [{"name": n, "url": u} for n, u in ref.sources]}
+                               "sources": [_source(ref, n, u) for n, u in ref.sources]}
         if previous is not None and previous.lead.item.id == ref.story.lead.item.id:
             out["same_item"] = True
         if ref.callback:
@@ -130,6 +135,17 @@ def compose_input(plan: Plan, ctx: ComposeContext, cards: dict[str, FactCard], n
     lede = ctx.by_story[plan.lede.id].alias if plan.lede and plan.lede.id in cards else None
     return {"task": "compose", "newsletter": newsletter, "date": plan.date, "long_date": long_date(plan.date),
             "lede_story": lede, "sections": [s for s in sections if s], "clocks": clocks}
+
+
+def _source(ref: StoryRef, name: str, url: str) -> dict[str, Any]:
+    """A story's source as the model sees it; with the discussion thread its feed recorded on
+    the item (a Hacker News thread), which the issue may link beside the item."""
+    out: dict[str, Any] = {"name": name, "url": url}
+    unit = next((u for u in ref.story.units if u.item.url == url and thread_of(u)), None)
+    if unit is not None:
+        out["discussion"] = {"text": f"discussion on {source_kind(unit.item.source_kind).forum}",
+                             "url": thread_of(unit)}
+    return out
 
 
 def clean(text: str) -> str:

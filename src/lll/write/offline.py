@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from lll.kinds import discussion, source_kind
 from lll.records import TRANSCRIPT_HEADING
 from lll.stories.entities import FIELD_NAMES, GENERIC, entities, phrase_spans, shared, specific
 from lll.stories.model import Story
@@ -21,11 +22,6 @@ MAX_STORY_WORDS = 110
 SPEAKER = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}: ")
 MAX_LEDE_WORDS = 25
 SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
-VERBS = {"newsletter": "reported", "podcast": "discussed", "arxiv": "published a paper", "hn": "pointed to",
-         "github": "released"}
-# How a one-sentence brief names what the source put out: "Claude Blog published “…”."
-BRIEF_VERBS = {"newsletter": "highlighted", "podcast": "released an episode,", "arxiv": "published a paper,",
-               "github": "released", "hn": "pointed to"}
 MAX_HEADING_WORDS = 10
 MIN_LEDE_WORDS = 6
 # Words the writer itself adds; the verifier accepts them as names without a source.
@@ -184,9 +180,9 @@ def brief(unit: StoryUnit, plain: bool = False) -> str:
     """One sentence that names the source and what it put out, in the title's own words: a lab's
     "Introducing Claude Opus 4.8" is "Anthropic introduces Claude Opus 4.8."; a title that is a
     headline with its maker as subject stands as the sentence; else "Claude Blog published “…”."."""
-    verb = BRIEF_VERBS.get(unit.item.source_kind, "published")
+    verb = source_kind(unit.item.source_kind).brief_verb
     title = " ".join((unit.item.title if unit.id.endswith(":0") else unit.title).split()).rstrip(".")
-    made = maker(unit.item.source_name) if unit.item.source_kind == "feed" and unit.id.endswith(":0") else ""
+    made = maker(unit.item.source_name) if source_kind(unit.item.source_kind).primary and unit.id.endswith(":0") else ""
     made = "" if plain else made
     if made and not re.search(rf"(?<![\w-]){re.escape(made)}(?![\w-])", f"{unit.item.title}\n{unit.item.text}"):
         made = ""  # the maker's name is said by LLL only where its post says it too (the verifier's rule)
@@ -228,7 +224,7 @@ def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
     """
     spans = [(unit.start + s, unit.start + e) for s, e in sentence_spans(unit.text)]
     text = unit.item.text
-    podcast = unit.item.source_kind == "podcast"
+    podcast = source_kind(unit.item.source_kind).spoken
     transcript = text.find(f"\n{TRANSCRIPT_HEADING}\n") if podcast else -1
     out: list[tuple[int, int]] = []
     for s, e in spans:
@@ -303,12 +299,34 @@ def lede_candidates(text: str, s: int, e: int,
 
 
 def _hn_sentence(unit: StoryUnit) -> str:
-    """A Hacker News item is its title and its discussion, not its description."""
+    """A Hacker News item is its title and its discussion, not its description: the title links
+    the article (the story), "discussion on Hacker News" the thread, when the feed gave one."""
     points, comments = unit.item.signals.get("points"), unit.item.signals.get("comments")
     counts = [f"{points:,} points" if points else "", f"{comments:,} comments" if comments else ""]
     said = " and ".join(c for c in counts if c)
     title = unit.item.title.replace('"', "'")
+    thread = thread_of(unit)
+    if thread:
+        where = _link(f"discussion on {source_kind(unit.item.source_kind).forum}", thread)
+        return f'"{_link(title, unit.item.url)}", ' + (f"with {said} in the {where}." if said else f"with a {where}.")
     return f'"{title}"' + (f", with {said} on Hacker News." if said else ".")
+
+
+def thread_of(unit: StoryUnit) -> str:
+    """The discussion thread an item of a forum's kind links to, beside its article ("" when
+    the feed recorded none, or the thread is the item itself, as for an "Ask HN")."""
+    thread = discussion(unit.item.signals) if source_kind(unit.item.source_kind).forum else ""
+    return thread if thread and thread != unit.item.url else ""
+
+
+def _coverage_link(unit: StoryUnit, linked: str) -> str:
+    """How "It was also covered by …" links a unit: its source's name to the item, or for a
+    forum's item its discussion (and the article, when the paragraph does not link it yet)."""
+    thread = thread_of(unit)
+    if not thread:
+        return _link(unit.item.source_name, unit.item.url)
+    where = "a " + _link(f"discussion on {source_kind(unit.item.source_kind).forum}", thread)
+    return where if f"]({unit.item.url})" in linked else f"{_link('an article', unit.item.url)} with {where}"
 
 
 def clock_heading(title: str, source: str) -> str:
@@ -340,7 +358,7 @@ def same_event(lead: StoryUnit, other: StoryUnit) -> bool:
         return True
     # A story-sized unit that the event layer joined tells the event; a whole digest post that
     # mentions everything does not, unless it links the lead or names it.
-    return not (other.id.endswith(":0") and other.item.source_kind == "newsletter" and len(other.text) > 1500)
+    return not (other.id.endswith(":0") and source_kind(other.item.source_kind).digest and len(other.text) > 1500)
 
 
 def coverage(story: Story) -> list[StoryUnit]:
@@ -427,7 +445,7 @@ class OfflineWriter:
         unit = story.lead
         citation = _citation(unit)
         for teller in (unit, *tellers(story)):
-            if teller.item.source_kind == "hn":
+            if source_kind(teller.item.source_kind).title_only:
                 continue
             for s, e in body_spans(teller)[:4]:
                 for sentence, end, whole in lede_candidates(teller.item.text, s, e, link_labels(teller)):
@@ -471,7 +489,7 @@ class OfflineWriter:
 
     def _body(self, unit: StoryUnit, citation: Citation) -> list[Sentence]:
         """The unit's most informative whole sentences; a source's first person is quoted."""
-        if unit.item.source_kind == "hn":
+        if source_kind(unit.item.source_kind).title_only:
             return [Sentence(_hn_sentence(unit), citations=(citation,))]
         text = unit.item.text
         labels = link_labels(unit)
@@ -524,13 +542,17 @@ class OfflineWriter:
             elif not body:
                 return None
         if body:
-            verb = VERBS.get(teller.item.source_kind, "reported")
+            verb = source_kind(teller.item.source_kind).verb
             if teller.kind == "community":
                 verb = "recapped a forum thread"
-            elif any(sentence.text.startswith("“") for sentence in body) and teller.item.source_kind != "podcast":
+            elif (any(sentence.text.startswith("“") for sentence in body)
+                  and not source_kind(teller.item.source_kind).spoken):
                 verb = "wrote"
             also = " also" if repeat_source and teller is unit else ""
-            parts.append(Sentence(f"{_link(teller.item.source_name, teller.item.url)}{also} {verb}:",
+            # the source's name links its item, unless the body links it already (a Hacker News title)
+            named = (teller.item.source_name if any(f"]({teller.item.url})" in s.text for s in body)
+                     else _link(teller.item.source_name, teller.item.url))
+            parts.append(Sentence(f"{named}{also} {verb}:",
                                   citations=(_citation(teller),), role="attribution"))
             parts.extend(body)
         seen: dict[str, StoryUnit] = {}
@@ -538,7 +560,10 @@ class OfflineWriter:
             if other is not teller and other.item.source_id != teller.item.source_id:
                 seen.setdefault(other.item.source_name, other)
         if seen:
-            links = [_link(name, u.item.url) for name, u in list(seen.items())[:3]]
+            linked, links = " ".join(p.text for p in parts), []
+            for u in list(seen.values())[:3]:
+                links.append(_coverage_link(u, linked))
+                linked += " " + links[-1]
             joined = links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
             parts.append(Sentence(f"It was also covered by {joined}.",
                                   citations=tuple(_citation(u) for u in list(seen.values())[:3]),

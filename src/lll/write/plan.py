@@ -11,6 +11,7 @@ from datetime import date
 
 import numpy as np
 
+from lll.kinds import source_kind
 from lll.stories.entities import entities, shared
 from lll.stories.model import LeftOut, Story
 from lll.stories.units import StoryUnit
@@ -108,8 +109,8 @@ def _kind_cap(story: Story, counts: dict[str, int], settings: PlanSettings) -> s
     lead = story.lead
     if lead.kind == "community" and counts.get("community", 0) >= settings.max_community:
         return f"community chatter: an issue tells at most {settings.max_community} forum thread"
-    if lead.item.source_kind == "arxiv" and counts.get("arxiv", 0) >= settings.max_arxiv:
-        return f"arXiv flood: an issue tells at most {settings.max_arxiv} papers (chosen by rank)"
+    if source_kind(lead.item.source_kind).cap and counts.get(lead.item.source_kind, 0) >= settings.max_arxiv:
+        return source_kind(lead.item.source_kind).cap.format(cap=settings.max_arxiv)
     if is_changelog(story) and counts.get(f"changelog:{lead.item.source_id}", 0) >= settings.max_changelog:
         return f"release notes: one entry of {lead.item.source_name} an issue"
     return ""
@@ -117,7 +118,8 @@ def _kind_cap(story: Story, counts: dict[str, int], settings: PlanSettings) -> s
 
 def _count(story: Story, counts: dict[str, int]) -> None:
     lead = story.lead
-    for key, hit in (("community", lead.kind == "community"), ("arxiv", lead.item.source_kind == "arxiv"),
+    for key, hit in (("community", lead.kind == "community"),
+                     (lead.item.source_kind, bool(source_kind(lead.item.source_kind).cap)),
                      (f"changelog:{lead.item.source_id}", is_changelog(story))):
         if hit:
             counts[key] = counts.get(key, 0) + 1
@@ -167,7 +169,7 @@ def together(a: Story, b: Story) -> bool:
     """Stories that share a section whatever their vectors say: one item's stories under one of its
     themes (a digest's "Claude Code backlash" paragraphs), or papers of one arXiv listing."""
     x, y = a.lead, b.lead
-    if x.item.source_kind == y.item.source_kind == "arxiv":
+    if x.item.source_kind == y.item.source_kind and source_kind(x.item.source_kind).grouped:
         return True
     return x.item.id == y.item.id and x.theme == y.theme
 
