@@ -498,3 +498,33 @@ def test_credits_come_off_a_digests_sentence_but_its_own_words_stay_whole() -> N
     said = "Figure ran its robots for 24 hours without failure (Figure CEO Brett Adcock, 24h update, Day 2 livestream)."
     assert prose.without_credits(said, labels) == "Figure ran its robots for 24 hours without failure."
     assert prose.without_credits(said) == said  # without the unit's link texts the parenthesis is the source's
+
+
+def test_a_digest_headline_that_names_two_stories_ranks_its_first_first() -> None:
+    from lll.stories.rank import score
+    headline = "Orbit raises $65B in Series H at a $965B valuation, releases Vega 4.8"
+    letter_html = ("<ul><li><strong>Funding</strong>: Orbit said it raised $65B in Series H at a $965B valuation, "
+                   "led by four funds (<a href='https://orbit.example.com/h'>Orbit</a>).</li>"
+                   "<li><strong>Product</strong>: Orbit launched Vega 4.8, an update with sharper judgment and longer "
+                   "independent runs (<a href='https://orbit.example.com/v'>Orbit</a>).</li>"
+                   "<li><strong>Other</strong>: Quarry shipped a desktop app for parallel agent work across many "
+                   "repositories at once "
+                   "(<a href='https://quarry.example.com/q'>Quarry</a>).</li></ul>")
+    letter = item(60, source="The Digest", kind="newsletter", title=headline, text=html_to_text(letter_html),
+                  raw=letter_html, url="https://digest.example.com/issues/h",
+                  links=("https://orbit.example.com/h", "https://orbit.example.com/v", "https://quarry.example.com/q"))
+    funding_unit, product_unit, _other = split_item(letter)
+    raise_post = whole(item(61, source="Orbit News", kind="feed",
+                            title="Orbit raises $65B in Series H funding at $965B post-money valuation"))
+    model_post = whole(item(62, source="Orbit News", kind="feed", title="Introducing Vega 4.8"))
+    raised, why_raised = score(story([raise_post, funding_unit], 0.0, 1), NOW)
+    model, why_model = score(story([model_post, product_unit], 0.0, 2), NOW)
+    assert any(r.startswith("the headline of a digest names it") for r in why_raised)
+    assert any(r.startswith("a digest's headline names it after another") for r in why_model)
+    assert raised > model
+    # the digest's follow-up on a theme sits with the story that holds the theme's opening as coverage
+    from lll.write.plan import together
+    follow = replace(product_unit, theme="Funding and Vega", theme_part=1)
+    holder = story([raise_post, replace(funding_unit, theme="Funding and Vega")], 5.0, 3)
+    assert together(story([follow], 4.0, 4), holder)
+    assert not together(story([replace(follow, theme="Other news")], 4.0, 5), holder)

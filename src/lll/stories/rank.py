@@ -28,6 +28,7 @@ GUIDE = re.compile(
     r"(?:building|getting started|working|developing) with)\b|"
     r"\b(?:best practices|playbook|a look at|how to|a guide|guide to|tutorial|tips for|lessons from|deep dive|"
     r"case study|customer story|explained|webinar|101)\b|^[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)* (?:uses|used) ", re.I)
+_HEADLINE_BREAK = re.compile(r",\s|;\s|:\s|\s[—–]\s|\s(?:and|plus|as|while)\s")
 _CHANGELOG = re.compile(r"change ?log|release notes", re.I)
 
 
@@ -55,6 +56,7 @@ class RankSettings:
     changelog: float = 1.0      # a release-notes entry
     title_only: float = 0.4     # of ``primary``, withheld from a post that is only a title and no launch
     headline: float = 1.5       # what a digest's own headline names ("Anthropic raises $65B …")
+    headline_second: float = 0.6  # of ``headline``, for what it names after its first story
 
 
 def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) -> tuple[float, tuple[str, ...]]:
@@ -109,10 +111,15 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
             reasons.append("a launch of a feature only its maker tells (+0.00)")
     headlines = {u.item.title for u in story.units
                  if source_kind(u.item.source_kind).digest and not u.id.endswith(":0")}
-    named = next((h for h in sorted(headlines) if headline_match(h, f"{lead.title}. {lead.text[:400]}")), "")
+    about = f"{lead.title}. {lead.text[:400]}"
+    named = next((h for h in sorted(headlines) if headline_match(h, about)), "")
     if named:
-        total += settings.headline
-        reasons.append(f"the headline of a digest names it: “{named[:80]}” (+{settings.headline:.2f})")
+        # a headline that names two stories ("Anthropic raises $65B …, releases Opus") puts the first first
+        first = headline_match(_HEADLINE_BREAK.split(named, 1)[0], about)
+        gain = settings.headline if first else settings.headline * settings.headline_second
+        total += gain
+        where = "the headline of a digest names it" if first else "a digest's headline names it after another"
+        reasons.append(f"{where}: “{named[:80]}” (+{gain:.2f})")
     if changelog:
         total -= settings.changelog
         reasons.append(f"a release-notes entry (-{settings.changelog:.2f})")

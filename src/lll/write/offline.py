@@ -464,6 +464,7 @@ class OfflineWriter:
                 and prose.printable(re.sub(r"^\S+", "Source", text), 4)]  # "xAI News" opens in lower case
         text = fits[0] if fits else f"Today's top story comes from {unit.item.source_name}."
         self._told.append(text)
+        self._lede_said = (story.id, text)
         return Paragraph((Sentence(text, citations=(citation,), role="source"),), story_id=story.id, kind="lede")
 
     def _story_paragraphs(self, stories: tuple[Story, ...]) -> tuple[Paragraph, ...]:
@@ -504,21 +505,27 @@ class OfflineWriter:
             body.append(Sentence(shown, citations=(citation,), span=(unit.item.id, s, e)))
         return body
 
-    def _story(self, story: Story, repeat_source: bool) -> Paragraph | None:
+    def _told_by(self, story: Story) -> tuple[list[Sentence], StoryUnit]:
+        """The story's sentences and the unit they come from: its lead's, or for a post with only a
+        title, the first coverage of the same event that has some."""
         unit = story.lead
-        citation = _citation(unit)
-        body = self._body(unit, citation)
-        if not body and self._lede_said and story.id == self._lede_said[0] and self._lede_said[1] in self._told:
-            # the lede took the story's one sentence: the paragraph says it again rather than vanish
-            self._told.remove(self._lede_said[1])
-            body = self._body(unit, citation)
-        teller = unit
-        if not body:  # a post with only a title: the coverage of the same event tells it
+        body = self._body(unit, _citation(unit))
+        if not body:
             for other in tellers(story):
                 body = self._body(other, _citation(other))
                 if body:
-                    teller = other
-                    break
+                    return body, other
+        return body, unit
+
+    def _story(self, story: Story, repeat_source: bool) -> Paragraph | None:
+        unit = story.lead
+        citation = _citation(unit)
+        body, teller = self._told_by(story)
+        if not body and self._lede_said and story.id == self._lede_said[0] and self._lede_said[1] in self._told:
+            # the lede took what the story had to say: the paragraph says it again rather than vanish
+            self._told.remove(self._lede_said[1])
+            body, teller = self._told_by(story)
+            self._told.append(self._lede_said[1])
         parts: list[Sentence] = []
         previous = story.previous
         if story.status == "update" and previous is not None and previous.told_in:

@@ -167,11 +167,15 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
 
 def together(a: Story, b: Story) -> bool:
     """Stories that share a section whatever their vectors say: one item's stories under one of its
-    themes (a digest's "Claude Code backlash" paragraphs), or papers of one arXiv listing."""
+    themes (a digest's "Claude Code backlash" paragraphs, also when a lab's post holds the theme's
+    opening as its coverage), or papers of one arXiv listing."""
     x, y = a.lead, b.lead
     if x.item.source_kind == y.item.source_kind and source_kind(x.item.source_kind).grouped:
         return True
-    return x.item.id == y.item.id and x.theme == y.theme
+    if x.item.id == y.item.id and x.theme == y.theme:
+        return True
+    # a digest paragraph that follows up a theme whose opening another story holds as its coverage
+    return any(u.theme and u.item.id == v.item.id and u.theme == v.theme for u in a.units for v in b.units)
 
 
 def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]]:
