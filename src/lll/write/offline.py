@@ -23,6 +23,8 @@ SPEAKER = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}: ")
 MAX_LEDE_WORDS = 25
 SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
 MAX_HEADING_WORDS = 10
+# How a digest's later paragraphs on one theme are introduced, in turn, so no two read alike.
+FOLLOW_ON = (("The same newsletter", "added"), ("The newsletter", "also noted"), ("It", "went on"))
 MIN_LEDE_WORDS = 6
 # Words the writer itself adds; the verifier accepts them as names without a source.
 TEMPLATE_WORDS = frozenset(
@@ -470,11 +472,18 @@ class OfflineWriter:
     def _story_paragraphs(self, stories: tuple[Story, ...]) -> tuple[Paragraph, ...]:
         out: list[Paragraph] = []
         told_items: set[int] = set()
+        last: StoryUnit | None = None
+        run = 0  # paragraphs in a row that follow one digest theme
         for story in stories:
-            paragraph = self._story(story, repeat_source=story.lead.item.id in told_items)
-            told_items.add(story.lead.item.id)
+            lead = story.lead
+            same = (last is not None and bool(lead.theme) and last.item.id == lead.item.id
+                    and last.theme == lead.theme)
+            paragraph = self._story(story, repeat_source=lead.item.id in told_items, follows=run + 1 if same else 0)
+            told_items.add(lead.item.id)
             if paragraph is not None:
                 out.append(paragraph)
+                run = run + 1 if same else 0
+                last = lead
         return tuple(out)
 
     def _told_subject(self, title: str, day: str) -> str:
@@ -517,7 +526,9 @@ class OfflineWriter:
                     return body, other
         return body, unit
 
-    def _story(self, story: Story, repeat_source: bool) -> Paragraph | None:
+    def _story(self, story: Story, repeat_source: bool, follows: int = 0) -> Paragraph | None:
+        """The story's paragraph (None when nothing of it can be told). ``follows``: how many
+        paragraphs before it told the same digest theme; this one reads as the newsletter going on."""
         unit = story.lead
         citation = _citation(unit)
         body, teller = self._told_by(story)
@@ -559,6 +570,9 @@ class OfflineWriter:
             # the source's name links its item, unless the body links it already (a Hacker News title)
             named = (teller.item.source_name if any(f"]({teller.item.url})" in s.text for s in body)
                      else _link(teller.item.source_name, teller.item.url))
+            if follows and teller is unit and not parts and source_kind(unit.item.source_kind).digest:
+                name, verb = FOLLOW_ON[min(follows, len(FOLLOW_ON)) - 1]
+                named, also = _link(name, unit.item.url), ""
             parts.append(Sentence(f"{named}{also} {verb}:",
                                   citations=(_citation(teller),), role="attribution"))
             parts.extend(body)
