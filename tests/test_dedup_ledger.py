@@ -740,13 +740,13 @@ def test_every_issue_of_the_three_days_verifies(three_days: ThreeDays) -> None:
 
 
 def test_a_day_with_only_a_repeat_still_has_a_lede_saying_so(three_days: ThreeDays) -> None:
-    """2026-04-09 has nothing new: the writer's lede "Nothing new from the sources since the last
-    issue." must survive verification (the verifier once rejected "Nothing" as an unsupported name,
+    """2026-04-09 has nothing new: the writer's lede ("Nothing new in the field since the last
+    issue: every new item was left out, …", the repeat among them) must survive verification (the verifier once rejected "Nothing" as an unsupported name,
     and the issue went out with an empty lede and description)."""
     markdown = three_days.markdown["2026-04-09"]
     assert 'description: ""' not in markdown
     body = markdown.split("Automated draft from LLL", 1)[1].lstrip("\n")
-    assert body.startswith("Nothing new from the sources since the last issue.")
+    assert body.startswith("Nothing new in the field since the last issue: every new item was left out")
     assert three_days.data["2026-04-09"]["verification"]["dropped_sentences"] == []
 
 

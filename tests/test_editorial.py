@@ -530,3 +530,16 @@ def test_a_digest_headline_that_names_two_stories_ranks_its_first_first() -> Non
     holder = story([raise_post, replace(funding_unit, theme="Funding and Vega")], 5.0, 3)
     assert together(story([follow], 4.0, 4), holder)
     assert not together(story([replace(follow, theme="Other news")], 4.0, 5), holder)
+
+
+def test_a_title_only_post_whose_title_has_a_colon_is_still_told() -> None:
+    """The brief "Claude Blog published “New in …: dreaming, outcomes …”." once failed the printable
+    check (a placeholder for the source's name read as "Source: …", a pointer elsewhere)."""
+    post = item(70, source="Orbit Blog", kind="feed",
+                title="New in Orbit Agents: dreaming, outcomes, and multiagent orchestration")
+    lab = item(71, source="Kestrel News", kind="feed", title="Kestrel ships Trace 2",
+               text="Kestrel shipped Trace 2 to every team, with replay of failed agent runs in one click.")
+    stories = [story([whole(lab)], 9.0, 1), story([whole(post)], 5.0, 2)]
+    markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
+    assert "published “New in Orbit Agents: dreaming, outcomes, and multiagent orchestration”." in markdown
+    assert verify(markdown, stories).ok

@@ -543,6 +543,13 @@ def test_the_writer_adds_no_padding_on_a_day_without_stories() -> None:
     assert draft.sections == () and draft.clocks == ()
     assert "Nothing new from the sources since the last issue." in markdown
     assert "## " not in markdown
+    # a day whose new items were all left out says so, rather than that the sources said nothing
+    off = make_story(0, 9.0, kind="hn", source="Hacker News", title="A truck driver's scale model")
+    p = plan([replace(off, relevance=-1.0)])
+    assert p.lede is None and p.left_out
+    lede = writer().write(p).lede.markdown
+    assert lede.startswith("Nothing new in the field since the last issue: every new item was left out")
+    assert check_structure(render_markdown(writer().write(p))) == []
 
 
 # -- determinism -----------------------------------------------------------------------------------

@@ -145,9 +145,14 @@ def with_short_note(draft: Draft, short: bool = False) -> Draft:
     return draft
 
 
-def empty_lede() -> Paragraph:
-    return Paragraph((Sentence("Nothing new from the sources since the last issue.", role="attribution"),),
-                     kind="note")
+NOTHING_NEW = "Nothing new from the sources since the last issue."
+NOTHING_IN_FIELD = ("Nothing new in the field since the last issue: every new item was left out, "
+                    "each with its reason in the issue's data.")
+
+
+def empty_lede(left_out: bool = False) -> Paragraph:
+    """The lede of a day with no story: true whether the sources said nothing or all they said was left out."""
+    return Paragraph((Sentence(NOTHING_IN_FIELD if left_out else NOTHING_NEW, role="attribution"),), kind="note")
 
 
 def safe_lede(lede: Paragraph) -> Paragraph:
@@ -415,7 +420,7 @@ class OfflineWriter:
         self._told: list[str] = [c.finding.sentence for c in plan.clocks]
         self._lede_said: tuple[str, str] | None = None
         top = self._lede_story(plan)
-        lede = self._lede(top)
+        lede = self._lede(top) if top is not None else empty_lede(left_out=bool(plan.left_out))
         self._told = [t for t in self._told if t not in {c.finding.sentence for c in plan.clocks}]
         sections = [section_of(self._story_paragraphs(stories)) for stories in lede_first(plan.sections, top)]
         sections = [s for s in sections if s.paragraphs]
@@ -463,7 +468,7 @@ class OfflineWriter:
                                                    span=(teller.item.id, s, end)),), story_id=story.id, kind="lede")
         fits = [text for text in (brief(unit), brief(unit, plain=True))
                 if MIN_LEDE_WORDS <= prose.words(text) <= MAX_LEDE_WORDS
-                and prose.printable(re.sub(r"^\S+", "Source", text), 4)]  # "xAI News" opens in lower case
+                and prose.printable(re.sub(r"^\S+", "Someone", text), 4)]  # "xAI News" opens in lower case
         text = fits[0] if fits else f"Today's top story comes from {unit.item.source_name}."
         self._told.append(text)
         self._lede_said = (story.id, text)
@@ -553,7 +558,7 @@ class OfflineWriter:
             if text in self._told:  # the lede said it: the paragraph points at the post instead
                 parts.append(Sentence(f"{_link(unit.item.source_name, unit.item.url)} has the announcement.",
                                       citations=(citation,), role="attribution"))
-            elif (prose.printable(re.sub(r"^\S+", "Source", text), 4)
+            elif (prose.printable(re.sub(r"^\S+", "Someone", text), 4)
                   and (teller is not unit or not prose.repeats(text, self._told))):
                 self._told.append(text)
                 parts.append(Sentence(linked_brief(unit, text), citations=(citation,), role="source"))
