@@ -432,8 +432,10 @@ def test_a_second_story_of_the_same_item_says_it_shares_the_source() -> None:
 
 def test_hacker_news_stories_are_told_by_their_title_and_discussion() -> None:
     markdown = render_markdown(writer().write(day_plan()))
-    assert ('[Hacker News](https://zig-llm.example.com/) pointed to: "Show HN: A tiny LLM inference server in '
-            'Zig", with 1,234 points and 87 comments on Hacker News.') in markdown
+    # the title links the article; the source's name links nothing it is not (issue 11, item 14)
+    assert ('Hacker News pointed to: "[Show HN: A tiny LLM inference server in '
+            'Zig](https://zig-llm.example.com/)", with 1,234 points and 87 comments on Hacker News.') in markdown
+    assert "[Hacker News](https://zig-llm.example.com/)" not in markdown
 
 
 PODCAST_NOTES = ("Nathan talks with Priya Raman about eval debt. They cover why public benchmarks "

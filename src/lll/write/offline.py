@@ -316,7 +316,7 @@ def _hn_sentence(unit: StoryUnit) -> str:
     if thread:
         where = _link(f"discussion on {source_kind(unit.item.source_kind).forum}", thread)
         return f'"{_link(title, unit.item.url)}", ' + (f"with {said} in the {where}." if said else f"with a {where}.")
-    return f'"{title}"' + (f", with {said} on Hacker News." if said else ".")
+    return f'"{_link(title, unit.item.url)}"' + (f", with {said} on Hacker News." if said else ".")
 
 
 def thread_of(unit: StoryUnit) -> str:

@@ -29,7 +29,8 @@ _RESIDUE = (
     (re.compile(r"^\W*(?:See|Read|Watch|Link|Links|Source|Sources|Via|Thread|More)\b[^.]*?(?:\bhere\b|:|@)",
                 re.I), "a pointer to elsewhere"),
     (re.compile(r"^\W*\d+\)\s*:"), "a leftover of a count"),
-    (re.compile(r"\((?:tweet|tweets|announcement|thread|link|post|blog|video|source|here)\)", re.I),
+    (re.compile(r"\((?:[A-Z][\w.&'’-]*\s+){0,3}(?:tweet|tweets|announcement|thread|link|post|blog|video|source|"
+                r"here|follow-up|update)s?\)", re.I),
      "a digest's link label"),
     (re.compile(r"\((?:[A-Za-z0-9_]*(?:[a-z][A-Z]|_|[a-z]\d)[A-Za-z0-9_]*|[a-z][a-z0-9_]{4,})\)"),
      "a social handle (who posted, in the digest's shorthand)"),
