@@ -543,3 +543,12 @@ def test_a_title_only_post_whose_title_has_a_colon_is_still_told() -> None:
     markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
     assert "published “New in Orbit Agents: dreaming, outcomes, and multiagent orchestration”." in markdown
     assert verify(markdown, stories).ok
+
+
+def test_a_digest_clause_opening_with_a_possessive_is_named_by_its_owner_in_a_heading() -> None:
+    assert subject("Figure’s livestream dominated robotics discussion") == "Figure"
+    assert subject("Offline companion robot for my husband, looking for advice") != "Offline"
+    # and a short opening sentence of a digest bullet may be printed: it names who the rest is about
+    text = ("Figure’s livestream dominated robotics discussion. "
+            "The company first showed 8 hours of fully autonomous work, then a 24/7 livestream.")
+    assert prose.pick([(0, 50), (51, len(text))], text, max_words=60) == [(0, 50), (51, len(text))]

@@ -99,6 +99,9 @@ def subject(title: str) -> str:
         found = text[s:e].strip(" -–—:,")
         if words(found) <= 6:
             return found
+    first = re.match(r"([A-Z][\w.+&-]*[\w+])['’]s\s", text)
+    if prose.sentence_like(text) and first and first.group(1).lower() not in GENERIC:
+        return first.group(1)  # a digest's clause ("Figure's livestream dominated robotics discussion"): whose
     if 0 < words(text) <= 6:
         return title_case(text)
     for mark in (": ", " — ", " – ", " - ", "; "):

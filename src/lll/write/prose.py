@@ -211,7 +211,8 @@ def pick(candidates: Sequence[tuple[int, int]], text: str, *, told: Sequence[str
     scored: list[tuple[float, int, tuple[int, int]]] = []
     for position, (s, e) in enumerate(candidates):
         sentence = without_credits(text[s:e], labels)
-        if not printable(sentence) or repeats(sentence, told):
+        # the opening sentence may be short ("Figure's livestream dominated robotics discussion."): it says who
+        if not printable(sentence, 4 if position == 0 else 6) or repeats(sentence, told):
             continue
         bonus = 1.5 if position == 0 else 0.5 if position == 1 else 0.0
         scored.append((informativeness(sentence) + bonus, position, (s, e)))
