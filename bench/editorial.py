@@ -122,6 +122,8 @@ class Figures:
     fragments: Counter[str] = field(default_factory=Counter)
     ledes_bad: int = 0
     ledes_headline: int = 0
+    ledes_bare: int = 0        # "Today's top story comes from X.": says where, not what
+    planned_untold: int = 0    # planned, but no sentence of it could be told
     headings: int = 0
     headings_long: int = 0
     headings_cut: int = 0
@@ -176,6 +178,11 @@ def measure(name: str, workspace: Path, first: str, last: str, labels: list[dict
                 f.fragments[re.sub(r" '.*'", "", why)] += 1
                 f.details.append(f"{day} fragment [{why}] {sentence[:120]!r}")
         lede = issue.get("lede", {}).get("markdown", "")
+        f.ledes_bare += lede.startswith("Today's top story comes from")
+        for left in issue.get("left_out", []):
+            if str(left.get("reason", "")).startswith("planned, but"):
+                f.planned_untold += 1
+                f.details.append(f"{day} planned, not told: {left.get('source')} {str(left.get('title'))[:80]!r}")
         problem = ec.lede_problem(lede)
         if problem:
             f.ledes_bad += 1
@@ -243,6 +250,8 @@ def rows(f: Figures) -> list[tuple[str, str]]:
         ("  by reason", why or "-"),
         ("ledes not one whole 6-30-word sentence", f"{f.ledes_bad} of {f.issues}"),
         ("  of the 'X reports.' headline form", str(f.ledes_headline)),
+        ("ledes that only say where the story comes from", f"{f.ledes_bare} of {f.issues}"),
+        ("stories planned but not told", str(f.planned_untold)),
         ("ledes well formed (target >= 95%)",
          f"{(f.issues - f.ledes_bad) / f.issues:.0%}" if f.issues else "-"),
         (f"headings over {MAX_HEADING_WORDS} words (target 0)", f"{f.headings_long} of {f.headings}"),

@@ -220,6 +220,11 @@ def test_a_scraped_title_loses_the_date_and_category_glued_to_it() -> None:
         "How people ask Claude for guidance"
     assert clean_title("Natural Language Autoencoders: Turning thoughts into text") == \
         "Natural Language Autoencoders: Turning thoughts into text"
+    # the other shape of the same scraper: category, date, title, then the post's summary, all glued
+    assert clean_title("InterpretabilityApr 2, 2026Emotion concepts and their function in a large language "
+                       "modelAll modern language models sometimes act like they have emotions.") == \
+        "Emotion concepts and their function in a large language model"
+    assert clean_title("KI-Prognosen 2026") == "KI-Prognosen 2026"
 
 
 # -- salience ---------------------------------------------------------------------------------------

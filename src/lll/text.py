@@ -157,11 +157,18 @@ def words(text: str) -> int:
 # A scraped title with its listing's date and category glued on: "May 7, 2026AlignmentDonating our …".
 _GLUED_DATE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2})(?=[A-Z])")
 _GLUED_WORD = re.compile(r"[a-z](?=[A-Z][a-z])")
+_GLUED_CATEGORY = re.compile(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?(?=[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}[A-Z])")
 
 
 def clean_title(title: str) -> str:
     """A title without the date and category a scraper glued before it (the title's own words
     are kept exactly, so it is still found in the item)."""
+    first = _GLUED_CATEGORY.match(title)  # "InterpretabilityApr 2, 2026Emotion concepts … modelAll modern …"
+    dated = _GLUED_DATE.match(title[first.end():]) if first else None
+    if first and dated:
+        rest = title[first.end() + dated.end():]
+        seam = _GLUED_WORD.search(rest)  # the title runs into the post's summary
+        return rest[:seam.start() + 1] if seam and seam.start() >= 10 else rest
     glued = _GLUED_DATE.match(title)
     if not glued:
         return title
