@@ -232,6 +232,7 @@ def test_hostile_source_html_and_markdown_run_no_script(browser_context: Any, li
         page.locator("article .sentence", has_text=needle).first.click()
         expect(page.locator("#popover")).to_be_visible()
     expect(page.locator("#popover")).to_contain_text("Edited — not in provenance")
+    page.keyboard.press("Escape")  # the edited sentence's card may sit over the one clicked next
     page.locator("article .sentence", has_text="On CyberGym").click()
     expect(page.locator("#popover blockquote")).to_contain_text("<script>")  # the span, as text
     page.keyboard.press("Escape")
