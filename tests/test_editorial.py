@@ -424,8 +424,12 @@ def test_a_digests_themes_order_its_stories_and_a_themes_follow_up_ranks_below_t
     assert "Helios pushed Orbit further into daily work: the biggest launch in this set was Orbit" in markdown
     # a parenthesis that lists the unit's link texts is the digest's credits, not its words
     assert "(Helios, Helios follow-up)" not in markdown and "keeps running on a laptop." in markdown
-    # the theme's second paragraph reads as the same newsletter going on, not a second "reported"
-    assert "[The same newsletter](https://digest.example.com/issues/26-05-14) added: Quarry announced" in markdown
+    # the theme's second story goes on in the same paragraph, its attribution said once, and counts as told
+    from lll.write.provenance import written_story_ids
+    opening = next(q for sec in draft.sections for q in sec.paragraphs if "Helios pushed Orbit" in q.markdown)
+    assert "keeps running on a laptop. Quarry announced a preview" in opening.markdown
+    assert opening.markdown.count("reported:") == 1 and len(opening.also) == 1
+    assert set(opening.also) <= written_story_ids(draft)
     assert verify(markdown, ranked).ok
 
 

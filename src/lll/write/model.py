@@ -31,6 +31,7 @@ class Paragraph:
     story_id: str = ""
     kind: str = "story"  # story | clock | revisit | note
     title: str = ""  # the story's title, for headings made from the paragraphs under them
+    also: tuple[str, ...] = ()  # stories told further on in this paragraph (a digest going on about one theme)
 
     @property
     def markdown(self) -> str:

@@ -488,10 +488,18 @@ class OfflineWriter:
                     and last.theme == lead.theme)
             paragraph = self._story(story, repeat_source=lead.item.id in told_items, follows=run + 1 if same else 0)
             told_items.add(lead.item.id)
-            if paragraph is not None:
+            if paragraph is None:
+                continue
+            if same and out and paragraph.sentences[0].role == "attribution" and \
+                    all(s.role == "source" for s in paragraph.sentences[1:]):
+                # the digest goes on about one theme: one paragraph, its attribution said once
+                before = out[-1]
+                out[-1] = replace(before, sentences=before.sentences + paragraph.sentences[1:],
+                                  also=(*before.also, story.id))
+            else:
                 out.append(paragraph)
-                run = run + 1 if same else 0
-                last = lead
+            run = run + 1 if same else 0
+            last = lead
         return tuple(out)
 
     def _told_subject(self, title: str, day: str) -> str:

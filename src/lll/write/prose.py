@@ -161,7 +161,8 @@ def repeats(sentence: str, told: Iterable[str], overlap: float = 0.6) -> bool:
     for other in told:
         theirs = _key_words(other)
         common = len(mine & theirs)
-        if theirs and common >= 3 and common >= overlap * min(len(mine), len(theirs)):
+        # most of *its* words said already: a long sentence that adds much to a short one is news
+        if theirs and common >= 3 and common >= overlap * len(mine):
             return True
     return False
 

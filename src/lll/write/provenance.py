@@ -17,6 +17,7 @@ def _paragraph(p: Paragraph) -> dict[str, Any]:
     return {
         "kind": p.kind,
         "story_id": p.story_id,
+        **({"also_story_ids": list(p.also)} if p.also else {}),
         "markdown": p.markdown,
         "sentences": [
             {
@@ -34,7 +35,8 @@ def _paragraph(p: Paragraph) -> dict[str, Any]:
 
 def written_story_ids(draft: Draft) -> set[str]:
     """The stories the draft really tells (the plan may have held more)."""
-    ids = {p.story_id for section in draft.sections for p in section.paragraphs if p.kind == "story"}
+    ids = {i for section in draft.sections for p in section.paragraphs if p.kind == "story"
+           for i in (p.story_id, *p.also)}
     ids |= {c.story_id for c in draft.clocks if c.paragraph.kind == "clock"}
     if draft.lede.story_id and draft.lede.kind == "lede":
         ids.add(draft.lede.story_id)
