@@ -371,7 +371,8 @@ def _enqueue_day(ctx: click.Context, day: str, wait: bool) -> None:
     workers = _workers()
     with _open(ctx) as letter, workers.connected(letter):
         plan = workers.enqueue_day(letter, day)
-        click.echo(f"Enqueued {day}: {len(plan.fetches)} fetches, then the draft ({plan.workflow_id})")
+        click.echo(f"Enqueued {day}: {plan.sources} fetches in {len(plan.fetches)} batches, "
+                   f"then the draft ({plan.workflow_id})")
         status = workers.day_status(day)
         while wait and status in ("ENQUEUED", "PENDING"):
             time.sleep(0.5)
