@@ -28,6 +28,7 @@ settings; ``bench/clustering.py`` measures them.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "FOLLOWUP_THRESHOLD",
@@ -127,6 +129,7 @@ class _Active:
         self.last = np.full(capacity, -np.inf)
         self.label = np.full(capacity, -1, dtype=np.int64)
         self.tags: list[frozenset[str]] = [frozenset()] * capacity
+        self.members: list[list[int]] = [[] for _ in range(capacity)]  # rows (time order) of each slot's story
         self.slot_of = np.full(stories, -1, dtype=np.int64)
         self.used = 0
 
@@ -140,7 +143,7 @@ class _Active:
         self.label[slots] = -1
 
     def open(self, label: int, vector: NDArray[np.float32], moment: float,
-             tags: frozenset[str]) -> None:
+             tags: frozenset[str], row: int = -1) -> None:
         """Open a story in a free slot (closing the stalest one when all are taken)."""
         free = np.flatnonzero(self.label[: self.used] < 0)
         if free.size:
@@ -156,14 +159,28 @@ class _Active:
         self.label[slot] = label
         self.slot_of[label] = slot
         self.tags[slot] = tags
+        self.members[slot] = [row]
 
     def add(self, slot: int, vector: NDArray[np.float32], moment: float,
-            tags: frozenset[str]) -> None:
-        """Add a document to the story in ``slot``."""
+            tags: frozenset[str], row: int = -1) -> None:
+        """Add a document (at position ``row`` in time order) to the story in ``slot``."""
         self.sums[slot] += vector
         self.norms[slot] = max(float(np.linalg.norm(self.sums[slot])), 1e-12)
         self.last[slot] = max(self.last[slot], moment)
         self.tags[slot] = self.tags[slot] | tags
+        self.members[slot].append(row)
+
+    def window_members(self, slots: NDArray[np.int64], lo: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """The rows from ``lo`` on of these slots' stories, and for each the index of its slot in
+        ``slots``: the work follows those stories' sizes, not the window's."""
+        rows: list[int] = []
+        owners: list[int] = []
+        for n, slot in enumerate(slots.tolist()):
+            members = self.members[slot]
+            kept = members[bisect.bisect_left(members, lo):]
+            rows += kept
+            owners += [n] * len(kept)
+        return np.asarray(rows, dtype=np.intp), np.asarray(owners, dtype=np.intp)
 
 
 class _Lexical:
@@ -263,7 +280,7 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
     member is computed exactly (the same sums as :func:`_nearest_member`), and the search stops
     when no story left can reach the threshold or the best score found. Same result as scoring
     every open story against every document of the window; the work per document follows the
-    stories near it, not the size of the window."""
+    stories near it (their members in the window, kept per story), not the size of the window."""
     used = active.used
     if used == 0:
         return None
@@ -278,23 +295,18 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
     bound[active.label[:used] < 0] = -np.inf
     reach = np.flatnonzero(bound >= s.threshold)  # only these can reach the threshold at all
     order = reach[np.argsort(-bound[reach], kind="stable")]
-    window_slots = active.slot_of[labels[lo:row]]
     exact = np.full(used, -np.inf, dtype=np.float32)
     best = -np.inf
-    chosen = np.zeros(used, dtype=bool)
     for start in range(0, len(order), _CHUNK):
         if bound[order[start]] < max(best, s.threshold):
             break
         chunk = order[start:start + _CHUNK]
-        chosen[chunk] = True
-        members = np.flatnonzero((window_slots >= 0) & chosen[np.maximum(window_slots, 0)])
-        chosen[chunk] = False
-        nearest = np.zeros(used, dtype=np.float64)
-        if members.size:
-            sims = lexical.cosines_with(row, (lo + members).astype(np.intp))
-            np.maximum.at(nearest, window_slots[members], sims)
+        rows, owners = active.window_members(chunk, lo)
+        nearest = np.zeros(len(chunk), dtype=np.float64)
+        if rows.size:
+            np.maximum.at(nearest, owners, lexical.cosines_with(row, rows))
         part = score[chunk].copy()
-        part += s.text_weight * nearest[chunk]
+        part += s.text_weight * nearest
         if penalty is not None:
             part -= penalty[chunk]
         exact[chunk] = part
@@ -339,29 +351,38 @@ def cluster_stream(
         if lexical.shape[0] != len(docs):
             raise ValueError(f"{len(docs)} docs but {lexical.shape[0]} text vectors")
     active = _Active(max(1, min(max_active, len(docs))), matrix.shape[1], max(1, len(docs)))
-    span, lo, opened = window.total_seconds(), 0, 0
     labels = np.full(len(docs), -1, dtype=np.int64)  # by position in time order
+    # One small product per document (open stories × dimensions): BLAS's threads cost more to
+    # wake and join than the product takes (7x slower from ~2,000 open stories on 2 busy cores).
+    with threadpool_limits(limits=1, user_api="blas"):
+        _stream(docs, moments, order, matrix, lexical, active, labels, settings)
+    result = [0] * len(docs)
+    for row, i in enumerate(order):
+        result[i] = int(labels[row])
+    return result
+
+
+def _stream(docs: Sequence[Doc], moments: NDArray[np.float64], order: NDArray[np.intp], matrix: NDArray[np.float32],
+            lexical: _Lexical | None, active: _Active, labels: NDArray[np.int64], settings: ClusterSettings) -> None:
+    """The loop of :func:`cluster_stream`: each document in time order joins a story or opens one."""
+    span, lo, opened = settings.window.total_seconds(), 0, 0
     for row, i in enumerate(order):
         now = moments[i]
         while moments[order[lo]] < now - span:
             lo += 1
         active.expire(now - span)
-        tags = hashtags(docs[i].text) if tag_weight else frozenset()
+        tags = hashtags(docs[i].text) if settings.tag_weight else frozenset()
         if lexical is not None and not tags:
             slot = _best_bounded(active, matrix[i], lexical, row, lo, labels, now, settings)
         else:
             near = _nearest_member(lexical, row, lo, labels, active) if lexical is not None else None
             slot = _best(active, matrix[i], near, now, tags, settings)
         if slot is None:
-            active.open(opened, matrix[i], now, tags)
+            active.open(opened, matrix[i], now, tags, row)
             labels[row], opened = opened, opened + 1
         else:
-            active.add(slot, matrix[i], now, tags)
+            active.add(slot, matrix[i], now, tags, row)
             labels[row] = active.label[slot]
-    result = [0] * len(docs)
-    for row, i in enumerate(order):
-        result[i] = int(labels[row])
-    return result
 
 
 def cluster_with(
