@@ -76,11 +76,14 @@ class ClusterSettings:
     gap_weight: float = 0.0
     gap_scale: timedelta = field(default=timedelta(minutes=10))
     max_active: int = 2000
+    #: the lexical side compares a document with at most this many of a story's latest members in
+    #: the window (0: all of them), so a big story costs no more per document than a small one
+    max_members: int = 0
 
 
 #: Daily newsletter: stories run for days; TF-IDF helps with names and near-copies.
 #: Threshold tuned on Wikipedia Current Events, Sept 1-15 2015 (bench/clustering.py).
-NEWSLETTER = ClusterSettings(threshold=0.4, window=timedelta(days=3), text_weight=0.3)
+NEWSLETTER = ClusterSettings(threshold=0.4, window=timedelta(days=3), text_weight=0.3, max_members=32)
 #: Live-tweeted threads (reported.ly, tuned on Aug 2015): minutes matter as much as topics.
 LIVE_TWEETS = ClusterSettings(
     threshold=0.1,
@@ -170,14 +173,16 @@ class _Active:
         self.tags[slot] = self.tags[slot] | tags
         self.members[slot].append(row)
 
-    def window_members(self, slots: NDArray[np.int64], lo: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """The rows from ``lo`` on of these slots' stories, and for each the index of its slot in
-        ``slots``: the work follows those stories' sizes, not the window's."""
+    def window_members(self, slots: NDArray[np.int64], lo: int,
+                       latest: int = 0) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """The rows from ``lo`` on of these slots' stories (the ``latest`` of each, when set), and
+        for each the index of its slot in ``slots``: the work follows those stories, not the window."""
         rows: list[int] = []
         owners: list[int] = []
         for n, slot in enumerate(slots.tolist()):
             members = self.members[slot]
-            kept = members[bisect.bisect_left(members, lo):]
+            first = bisect.bisect_left(members, lo)
+            kept = members[max(first, len(members) - latest) if latest else first:]
             rows += kept
             owners += [n] * len(kept)
         return np.asarray(rows, dtype=np.intp), np.asarray(owners, dtype=np.intp)
@@ -229,10 +234,16 @@ class _Lexical:
 
 
 def _nearest_member(lexical: _Lexical, row: int, lo: int, labels: NDArray[np.int64],
-                    active: _Active) -> NDArray[np.float64]:
-    """Per slot: the best lexical cosine of ``row`` with that story's members in ``[lo, row)``."""
+                    active: _Active, latest: int = 0) -> NDArray[np.float64]:
+    """Per slot: the best lexical cosine of ``row`` with that story's members in ``[lo, row)``
+    (its ``latest`` members there, when set)."""
     best = np.zeros(active.used, dtype=np.float64)
-    if row > lo:
+    if latest and row > lo:
+        slots = np.flatnonzero(active.label[: active.used] >= 0)
+        rows, owners = active.window_members(slots, lo, latest)
+        if rows.size:
+            np.maximum.at(best, slots[owners], lexical.cosines_with(row, rows))
+    elif row > lo:
         sims = lexical.cosines(row, lo)
         slots = active.slot_of[labels[lo:row]]
         keep = slots >= 0
@@ -301,7 +312,7 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
         if bound[order[start]] < max(best, s.threshold):
             break
         chunk = order[start:start + _CHUNK]
-        rows, owners = active.window_members(chunk, lo)
+        rows, owners = active.window_members(chunk, lo, s.max_members)
         nearest = np.zeros(len(chunk), dtype=np.float64)
         if rows.size:
             np.maximum.at(nearest, owners, lexical.cosines_with(row, rows))
@@ -327,6 +338,7 @@ def cluster_stream(
     gap_weight: float = 0.0,
     gap_scale: timedelta = timedelta(minutes=10),
     max_active: int = 2000,
+    max_members: int = 0,
 ) -> list[int]:
     """A story label for each doc (in input order); labels count from 0 in time order.
 
@@ -335,10 +347,11 @@ def cluster_stream(
     in with ``text_weight``. Docs are visited in time order (ties keep input
     order); a story that has taken no doc for longer than ``window`` is closed
     for good, and at most ``max_active`` stories stay open (the stalest closes
-    first).
+    first). With ``max_members`` set, the lexical side looks at that many of a
+    story's latest members only.
     """
     settings = ClusterSettings(threshold, window, text_weight, tag_weight, gap_weight,
-                               gap_scale, max_active)
+                               gap_scale, max_active, max_members)
     moments = np.array([_timestamp(doc.time) for doc in docs], dtype=np.float64)
     order = np.argsort(moments, kind="stable")
     matrix = _unit(vectors)
@@ -375,7 +388,8 @@ def _stream(docs: Sequence[Doc], moments: NDArray[np.float64], order: NDArray[np
         if lexical is not None and not tags:
             slot = _best_bounded(active, matrix[i], lexical, row, lo, labels, now, settings)
         else:
-            near = _nearest_member(lexical, row, lo, labels, active) if lexical is not None else None
+            near = (_nearest_member(lexical, row, lo, labels, active, settings.max_members)
+                    if lexical is not None else None)
             slot = _best(active, matrix[i], near, now, tags, settings)
         if slot is None:
             active.open(opened, matrix[i], now, tags, row)
