@@ -260,7 +260,8 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int) -> bool:
+def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int,
+                counts: tuple[int, ...] = (1, 2, 4)) -> bool:
     import lll.workers as w
 
     if quick:
@@ -269,7 +270,8 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
     stores = Stores(base, url)
     rows, ok = [], True
     try:
-        for label, n in (("lll fetch", 0), ("1 worker", 1), ("2 workers", 2), ("4 workers", 4)):
+        for n in (0, *counts):
+            label = "lll fetch" if n == 0 else f"{n} worker{'s' if n > 1 else ''}"
             server = HostsServer(feeds, items, hosts=hosts, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.005)
             try:
                 root, env = stores.new(server, per_host=per_host)
@@ -444,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--per-host", type=int, default=4)
     parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--workers", default="1,2,4", help="worker counts of the fetch part (beside lll fetch)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     ok = True
@@ -452,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cluster" in parts:
         ok &= bench_cluster(args.quick)
     if "fetch" in parts:
-        ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host)
+        ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host,
+                          tuple(int(n) for n in args.workers.split(",")))
     if "kill" in parts:
         ok &= bench_kill(args.quick, args.database_url, args.trials)
     if "draft" in parts:
