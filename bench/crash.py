@@ -54,9 +54,9 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -69,6 +69,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from lll.clock import frozen_at
 from lll.demo.server import PLACEHOLDER, CorpusServer
@@ -162,13 +164,64 @@ class Snapshot:
         return out
 
 
+def sqlite_url(db: Path) -> str:
+    return f"sqlite:///{db}"
+
+
+# Where a workspace's database lives, by the path its SQLite file has: that file (the bench's own
+# runs), or what a caller sets here — tests/test_crash_safety.py on PostgreSQL gives each workspace
+# folder a schema of its own and a way to copy one (``copy_database(src_db, dst_db)``).
+database_url: Callable[[Path], str] = sqlite_url
+copy_database: Callable[[Path, Path], None] | None = None
+
+
+class _Reader:
+    """The few calls the checks make, on either store: ``execute(sql, params)`` with sqlite3's
+    ``?`` placeholders, rows as tuples, ``commit()``."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> _Rows:
+        names = iter(range(len(params)))
+        text = re.sub(r"\?", lambda _m: f":p{next(names)}", sql)
+        result = self.conn.execute(sa.text(text), {f"p{i}": v for i, v in enumerate(params)})
+        return _Rows([tuple(r) for r in result] if result.returns_rows else [])
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
 @contextmanager
-def connect(db: Path) -> Iterator[sqlite3.Connection]:
-    con = sqlite3.connect(db, timeout=30)
+def connect(db: Path) -> Iterator[_Reader]:
+    """The database of the workspace whose SQLite file would be ``db``, read through SQLAlchemy."""
+    url = database_url(db)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool,
+                              connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     try:
-        yield con
+        with engine.connect() as conn:
+            yield _Reader(conn)
     finally:
-        con.close()
+        engine.dispose()
+
+
+def point_at_database(ws: Path) -> None:
+    """Name the workspace's database in its ``lll.toml`` when it is not the folder's SQLite file,
+    so that the ``lll`` processes the bench starts open that one."""
+    url = database_url(ws / "lll.db")
+    if url.startswith("sqlite"):
+        return
+    config = ws / "lll.toml"
+    kept = config.read_text(encoding="utf-8").split("\n[database]\n")[0]
+    config.write_text(f'{kept}\n[database]\nurl = "{url}"\n', encoding="utf-8")
 
 
 def snapshot(ws: Path) -> Snapshot:
@@ -203,12 +256,13 @@ def database_problems(ws: Path) -> list[str]:
     """Integrity and duplicates: what must hold in any state, killed or not."""
     problems = []
     with connect(ws / "lll.db") as con:
-        check = [r[0] for r in con.execute("PRAGMA integrity_check")]
-        if check != ["ok"]:
-            problems.append(f"integrity_check: {check[:3]}")
-        fk = con.execute("PRAGMA foreign_key_check").fetchall()
-        if fk:
-            problems.append(f"foreign_key_check: {fk[:3]}")
+        if database_url(ws / "lll.db").startswith("sqlite"):  # PostgreSQL checks keys on every write
+            check = [r[0] for r in con.execute("PRAGMA integrity_check")]
+            if check != ["ok"]:
+                problems.append(f"integrity_check: {check[:3]}")
+            fk = con.execute("PRAGMA foreign_key_check").fetchall()
+            if fk:
+                problems.append(f"foreign_key_check: {fk[:3]}")
         for what, sql in DUPLICATES.items():
             dupes = con.execute(sql).fetchall()
             if dupes:
@@ -310,6 +364,7 @@ class Harness:
     def _new_workspace(self, path: Path) -> None:
         ws = Workspace.init(path, "Crash Letters")
         ws.config_path.write_text(TOML, encoding="utf-8")
+        point_at_database(path)
         staged = self.work / "sources.opml"
         staged.write_bytes((self.corpus / "sources.opml").read_bytes()
                            .replace(PLACEHOLDER, self.server.base_url.encode()))
@@ -334,6 +389,9 @@ class Harness:
         if dst.exists():
             shutil.rmtree(dst)
         shutil.copytree(src, dst)
+        if copy_database is not None:
+            copy_database(src / "lll.db", dst / "lll.db")
+            point_at_database(dst)
         return dst
 
     def prepare(self, wanted: tuple[str, ...] | None = None) -> list[Scenario]:
@@ -474,7 +532,7 @@ def _count(db: Path, table: str) -> int:
     try:
         with connect(db) as con:
             return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    except sqlite3.Error:
+    except sa.exc.SQLAlchemyError:  # not made yet, or busy
         return 0
 
 
@@ -507,6 +565,21 @@ class LockTrial:
         return "failed"
 
 
+def lock_holder(ws: Path) -> str:
+    """Who holds the workspace's lock ("lll run, pid N"), or "": the words in ``.lll.lock`` on
+    SQLite; on PostgreSQL the application name of the session holding the schema's advisory lock."""
+    if database_url(ws / "lll.db").startswith("sqlite"):
+        lock = ws / ".lll.lock"
+        return lock.read_text(errors="replace") if lock.exists() else ""
+    with connect(ws / "lll.db") as con:
+        key = int(con.execute("SELECT hashtextextended('lll-workspace:' || current_schema(), 0)").fetchone()[0])
+        row = con.execute("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                          "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                          "AND l.classid::bigint = ? AND l.objid::bigint = ?",
+                          ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)).fetchone()
+    return str(row[0]) if row else ""
+
+
 def _run_pair(first_cmd: list[str], second_cmd: list[str], env: dict[str, str], ws: Path,
               wait_for_lock: bool, rng: random.Random) -> tuple[tuple[int, int], tuple[str, str], tuple[float, float]]:
     """Start two commands on one workspace (the second once the first holds the lock, or at once);
@@ -517,9 +590,9 @@ def _run_pair(first_cmd: list[str], second_cmd: list[str], env: dict[str, str], 
         first = subprocess.Popen(first_cmd, env=env, stdout=subprocess.DEVNULL, stderr=handles[0],
                                  start_new_session=True)
         if wait_for_lock:
-            lock, deadline = ws / ".lll.lock", time.monotonic() + 60
+            deadline = time.monotonic() + 60
             while time.monotonic() < deadline and first.poll() is None:
-                if lock.exists() and lock.read_text(errors="replace").startswith("lll run"):
+                if lock_holder(ws).startswith("lll run"):
                     break
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.2))

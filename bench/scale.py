@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -253,7 +254,14 @@ def wait_fetched(env: dict[str, str], ids: list[str], procs: list[subprocess.Pop
     return time.perf_counter() - start
 
 
-def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int) -> bool:
+def _children_cpu() -> float:
+    """User + system seconds of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int,
+                counts: tuple[int, ...] = (1, 2, 4)) -> bool:
     import lll.workers as w
 
     if quick:
@@ -262,10 +270,12 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
     stores = Stores(base, url)
     rows, ok = [], True
     try:
-        for label, n in (("lll fetch", 0), ("1 worker", 1), ("2 workers", 2), ("4 workers", 4)):
+        for n in (0, *counts):
+            label = "lll fetch" if n == 0 else f"{n} worker{'s' if n > 1 else ''}"
             server = HostsServer(feeds, items, hosts=hosts, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.005)
             try:
                 root, env = stores.new(server, per_host=per_host)
+                cpu = _children_cpu()
                 if n == 0:
                     seconds, _ = timed(lambda: run([*LLL, "fetch"], env))
                 else:
@@ -275,21 +285,26 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
                     seconds = wait_fetched(env, ids, procs)
                     for p in procs:
                         p.wait(120)
+                cpu = _children_cpu() - cpu  # the workers' whole lives, idle tail included
                 total, distinct = stored_items(env)
                 once = sorted(set(server.hits.values())) == [1] and len(server.hits) == feeds
                 peak = server.max_in_flight()
                 good = once and total == distinct == feeds * items and peak <= per_host
                 ok &= good
-                rows.append((label, f"{seconds:.1f}", "", f"{total:,}", "yes" if once else "NO", str(peak),
-                             "ok" if good else "FAIL"))
+                rows.append((label, f"{seconds:.1f}", "", f"{cpu:.1f}", "", f"{total:,}", "yes" if once else "NO",
+                             str(peak), "ok" if good else "FAIL"))
             finally:
                 server.stop()
-        baseline = float(rows[0][1])
-        rows = [(r[0], r[1], f"{float(r[1]) / baseline:.2f}", *r[3:]) for r in rows]
+        baseline, base_cpu = float(rows[0][1]), float(rows[0][3])
+        rows = [(r[0], r[1], f"{float(r[1]) / baseline:.2f}", r[3], f"{float(r[3]) / base_cpu:.2f}", *r[5:])
+                for r in rows]
         where = "PostgreSQL" if url else "SQLite (+ workers.db)"
         print(f"Fetch: {feeds:,} feeds x {items} items on {hosts} hosts (per_host {per_host}), store {where}, "
               f"{os.cpu_count()} cores")
-        table(("run", "seconds", "vs lll fetch", "items stored", "each feed once", "peak per host", "checks"), rows)
+        table(("run", "seconds", "vs lll fetch", "CPU s", "CPU vs lll fetch", "items stored", "each feed once",
+               "peak per host", "checks"), rows)
+        print("seconds: wall clock from the enqueue (workers' start-up included); CPU s: user + system time of the "
+              "fetching processes (less noisy on a shared machine)\n")
     finally:
         stores.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -311,14 +326,15 @@ def bench_kill(quick: bool, url: str | None, trials: int) -> bool:
     rows, ok = [], True
     try:
         for trial in range(trials):
-            server = HostsServer(feeds, items, hosts=6, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.05)
+            # answers held 0.2 s: the day's fetches take a few seconds, so random kills land in them too
+            server = HostsServer(feeds, items, hosts=6, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.2)
             with FakeForem({"bench-key": 1}) as forem:
                 try:
                     root, env = stores.new(server, per_host=2, targets='"devto"')
                     env.update(LLL_DEVTO_API_KEY="bench-key", LLL_DEVTO_BASE_URL=f"{forem.base}/api")
                     run([*LLL, "run", "--enqueue", "--date", DAY], env)
                     procs = workers(env, 2, idle=2.0)
-                    delay = rng.uniform(0.5, 12.0)
+                    delay = rng.uniform(1.0, 9.0)
                     time.sleep(delay)
                     procs[0].send_signal(signal.SIGKILL)
                     procs[0].wait(30)
@@ -364,6 +380,9 @@ def bench_draft(quick: bool) -> bool:
     now = datetime(2026, 5, 31, 23, 0, tzinfo=UTC)
     sizes = (100, 1000) if quick else (100, 1000, 5000)
     rows, first = [], None
+    warm = [_item(ItemView, 0, n, f"Lab {n} released model {n} with {n} billion parameters today.", now)
+            for n in range(3)]  # imports (scikit-learn, scipy) out of the first size's time
+    build_stories(warm, [], Padded(TfidfEmbedder(max_features=DIM)), now=now, published_after=now - timedelta(days=2))
     for sources in sizes:
         rng, gen = random.Random(sources), np.random.default_rng(sources)
         topics = max(20, sources // 2)
@@ -427,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--per-host", type=int, default=4)
     parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--workers", default="1,2,4", help="worker counts of the fetch part (beside lll fetch)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     ok = True
@@ -435,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cluster" in parts:
         ok &= bench_cluster(args.quick)
     if "fetch" in parts:
-        ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host)
+        ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host,
+                          tuple(int(n) for n in args.workers.split(",")))
     if "kill" in parts:
         ok &= bench_kill(args.quick, args.database_url, args.trials)
     if "draft" in parts:

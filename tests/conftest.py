@@ -153,8 +153,14 @@ def copy_database(src: Path, dst: Path) -> None:
         return
     from lll.store.schema import ID, metadata
 
-    Store(db_url(dst)).close()
     old, new = _schema(src), _schema(dst)
+    url = db_url(dst)
+    if url in _engines:
+        _engines.pop(url).dispose()
+    with _admin_engine().connect() as conn:  # a folder copied again over an earlier copy: its database too
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {new} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {new}"))
+    Store(url).close()
     with _admin_engine().begin() as conn:
         for table in metadata.sorted_tables:
             if table.name == "schema_migrations":

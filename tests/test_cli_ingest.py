@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from lxml import etree
 
 from lll import clock
@@ -321,7 +321,7 @@ def test_killing_fetch_and_rerunning_loses_and_duplicates_nothing(workspace: Pat
             try:
                 if scalar(db, "SELECT count(*) FROM items") >= 400 and server.hits("/slow.xml"):
                     break
-            except sqlite3.OperationalError:
+            except sa.exc.OperationalError:  # the database is still being made
                 pass
             time.sleep(0.05)
         else:

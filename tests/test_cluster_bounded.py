@@ -25,7 +25,7 @@ from lll.stories.embed import MiniLMEmbedder, minilm_available, tfidf_vectors
 
 def _full(active: Any, vector: NDArray[np.float32], lexical: Any, row: int, lo: int, labels: NDArray[np.int64],
           moment: float, s: ClusterSettings) -> int | None:
-    near = cluster._nearest_member(lexical, row, lo, labels, active)
+    near = cluster._nearest_member(lexical, row, lo, labels, active, s.max_members)
     return cluster._best(active, vector, near, moment, frozenset(), s)
 
 

@@ -5,20 +5,22 @@ k-th source transaction committed, ``lll draft`` when it starts writing ``issues
 ``lll publish --to devto`` right after the (fake) DEV server created the article — then the
 database, the issue files and the DEV articles are checked and the command is rerun (see the
 bench's docstring for every rule). Eight kill trials here; the full run (50 per command on
-replay-2026-05, 10 publish) is ``python bench/crash.py``.
+replay-2026-05, 10 publish) is ``python bench/crash.py``. The bench reads every database
+through SQLAlchemy, on the store under test: on PostgreSQL each workspace is a schema, named in
+its ``lll.toml`` for the processes the trials kill.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import random
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import copy_database, db_url
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,6 +35,8 @@ def _load_bench() -> ModuleType:
 
 
 crash = _load_bench()
+crash.database_url = db_url  # each workspace's database on the store under test (a schema on PostgreSQL)
+crash.copy_database = copy_database
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +54,10 @@ def test_the_checks_catch_what_they_should(harness) -> None:
     sc = harness.scenarios["draft d2"]
     ws = harness._copy(sc.base, "tampered")
     assert crash.database_problems(ws) == []
-    con = sqlite3.connect(ws / "lll.db")
-    try:
+    with crash.connect(ws / "lll.db") as con:
         con.execute("INSERT INTO story_units SELECT story_id, unit_id || 'x', item_id, '2099-01-01', status, "
                     "span_start, span_end, title, urls, vector FROM story_units LIMIT 1")
         con.commit()
-    finally:
-        con.close()
     md = ws / "issues" / f"{crash.DEMO_DAYS[0]}.md"  # the issue of the day before
     md.write_text(md.read_text(encoding="utf-8")[:100], encoding="utf-8")
     state = crash.snapshot(ws)

@@ -201,6 +201,39 @@ def test_different_text_does_not_merge_and_the_threshold_is_honoured() -> None:
     assert loose.merges["text"] == 1
 
 
+def test_text_layer_finds_every_pair_a_full_comparison_finds_on_templated_texts() -> None:
+    """The prefix index misses no pair: every two texts whose shingle Jaccard reaches the threshold
+    are joined, as a comparison of every pair joins them, even when all texts share a template."""
+    import random
+
+    from lll.stories.dedup import _shingles
+
+    rng = random.Random(7)
+    template = "released a model with {} billion parameters and a score of {} on the benchmark today"
+    texts = []
+    for n in range(120):
+        words = template.format(rng.randrange(3, 40), rng.randrange(10, 20)).split()
+        for _ in range(rng.randrange(0, 4)):  # light edits make near-copies of varying closeness
+            words.insert(rng.randrange(len(words) + 1), rng.choice(["new", "open", "large", "fast", "lab"]))
+        texts.append(" ".join(words))
+    for threshold in (0.3, 0.5, 0.6):
+        units = [whole(item(i + 1, text)) for i, text in enumerate(texts)]
+        groups = Groups(units)
+        joined: list[tuple[int, int]] = []
+        union = groups.union
+
+        def spy(a: int, b: int, layer: str, union=union) -> bool:  # type: ignore[no-untyped-def]
+            joined.append((a, b))
+            return union(a, b, layer)
+
+        groups.union = spy  # type: ignore[method-assign]
+        merge_same_text(groups, threshold)
+        sets = [_shingles(u.content) for u in units]
+        expected = [(j, i) for i in range(len(texts)) for j in range(i)
+                    if sets[i] & sets[j] and len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= threshold]
+        assert sorted(joined) == sorted(expected) and expected, threshold
+
+
 def test_near_identical_units_of_one_item_stay_apart() -> None:
     letter = item(1, f"{RELAY}\n{RELAY} Again.", kind="newsletter")
     first = part(letter, 1, RELAY)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import execute, query, scalar
 from fakes.forem import FakeForem
 from fakes.issue import DAY
 from fakes.review import KEY, forem, ws  # noqa: F401 - fixtures
@@ -121,8 +121,7 @@ def span_of(ws: Path, needle: str) -> tuple[str, str, str]:
     """(span text, the words after it, item title) of the provenance sentence containing ``needle``."""
     data = json.loads((ws / "issues" / f"{DAY}.json").read_text(encoding="utf-8"))
     span = next(s for s in known_sentences(data).values() if needle in s["text"])["span"]
-    with sqlite3.connect(ws / "lll.db") as db:
-        text, title = db.execute("SELECT text, title FROM items WHERE id = ?", (span["item_id"],)).fetchone()
+    text, title = query(ws / "lll.db", "SELECT text, title FROM items WHERE id = ?", span["item_id"])[0]
     return text[span["start"]:span["end"]], text[span["end"]:span["end"] + 40].split(".")[0].strip(), title
 
 
@@ -209,13 +208,12 @@ def test_hostile_source_html_and_markdown_run_no_script(browser_context: Any, li
                '<svg onload="window.pwned=\'svg\'"></svg><iframe src="javascript:parent.pwned=\'frame\'"></iframe>'
                '[click](javascript:window.pwned="md-link") <a href="javascript:window.pwned=\'a\'">raw</a> '
                '<style>body{background:url(javascript:window.pwned="css")}</style>')
-    with sqlite3.connect(ws / "lll.db") as db:
-        text, = db.execute("SELECT text FROM items WHERE id = ?", (span["item_id"],)).fetchone()
-        db.execute("UPDATE items SET text = ?, title = ? WHERE id = ?",
-                   (text[:span["start"]] + hostile + " " + text[span["start"]:], "Glasswing " + hostile,
-                    span["item_id"]))
-        db.execute("UPDATE sources SET name = name || ? WHERE id = (SELECT source_id FROM items WHERE id = ?)",
-                   (hostile, span["item_id"]))
+    db = ws / "lll.db"
+    text = scalar(db, "SELECT text FROM items WHERE id = ?", span["item_id"])
+    execute(db, "UPDATE items SET text = ?, title = ? WHERE id = ?",
+            text[:span["start"]] + hostile + " " + text[span["start"]:], "Glasswing " + hostile, span["item_id"])
+    execute(db, "UPDATE sources SET name = name || ? WHERE id = (SELECT source_id FROM items WHERE id = ?)",
+            hostile, span["item_id"])
     path = ws / "issues" / f"{DAY}.md"
     markdown = path.read_text(encoding="utf-8").replace(CUT, f"{CUT}{hostile}. ")
     path.write_text(markdown.replace("## Project Glasswing", f"## Project Glasswing {hostile}"), encoding="utf-8")

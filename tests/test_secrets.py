@@ -1,7 +1,8 @@
 """Secrets never leave the environment: a whole run with API keys set — init, sources import,
 fetch, draft, ``lll run`` publishing to DEV (fake), email (fake SMTP with a password) and the
 static archive, ``lll publish``, errors, backtest — then every artifact of the run is searched
-for them: workspace files, the SQLite database (and its WAL), the issues, the archive, the
+for them: workspace files, the database (SQLite's file and its WAL; and every table read back
+through the store, on either store), the issues, the archive, the
 backtest report, everything the processes wrote under HOME, their stdout and stderr (error
 messages and a debug traceback included), the requests the feed server received, what the
 fake DEV server received besides its ``api-key`` header, and the emails. A second backtest writes
@@ -21,7 +22,6 @@ import base64
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from conftest import ON_POSTGRES, db_env, query, scalar
 from fakes.fixtures import PRICES_TOML
 from fakes.forem import FakeForem
 from fakes.openai_server import OpenAIServer, write_models_yaml
@@ -111,6 +112,7 @@ class Run:
                  env: dict[str, str] | None = None) -> None:
         """A real process: its stdout and stderr, with the environment exactly as given."""
         extra = {"LLL_NOW": f"{day}T23:59:59Z"} if day else {}
+        extra.update(_store(args))
         done = subprocess.run([sys.executable, "-m", "lll", *args], cwd=self.root, capture_output=True,
                               env={**self.env, **extra, **(env or {})}, timeout=300)
         self.outputs.append((f"lll {' '.join(args)}", done.stdout + b"\n" + done.stderr))
@@ -120,11 +122,26 @@ class Run:
         """The same in this process (click's runner, the secrets set in os.environ for the call):
         for the light commands, to save process start-ups."""
         extra = {"LLL_NOW": f"{day}T23:59:59Z"} if day else {}
+        extra.update(_store(args))
         env = {k: v for k, v in self.env.items() if k.startswith("LLL_") or k in SECRETS}
         result = CliRunner().invoke(cli, list(args), env={**env, **extra}, catch_exceptions=True)
         self.outputs.append((f"lll {' '.join(args)} (in-process)",
                              (result.stdout + "\n" + result.stderr + "\n" + repr(result.exception)).encode()))
         assert result.exit_code == expect, (args, result.exit_code, result.stderr[-2000:])
+
+
+def _store(args: tuple[str, ...]) -> dict[str, str]:
+    """The database of the ``--workspace`` a command names, on the store under test."""
+    return db_env(Path(args[args.index("--workspace") + 1])) if "--workspace" in args else {}
+
+
+def _tables(db: Path) -> list[tuple[str, bytes]]:
+    """Every row of every table of a workspace's database, read through the store, as text to search."""
+    from lll.store.schema import metadata
+
+    return [(f"table {table.name} of {db.parent.name}",
+             repr([tuple(row) for row in query(db, f"SELECT * FROM {table.name}")]).encode())
+            for table in metadata.sorted_tables]
 
 
 PUBLISH_TOML = """
@@ -209,32 +226,29 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tupl
     outputs += [(f"email {i}", e) for i, e in enumerate(emails)]
     assert model_calls and set(model_auth) == {f"Bearer {SECRETS['OPENAI_API_KEY']}"}  # the key was used …
     outputs += [(f"model call {i}", c) for i, c in enumerate(model_calls)]  # … and sent nowhere else
+    for workspace in (ws, bt, bt_llm):  # what the databases hold (on PostgreSQL they are no file to search)
+        outputs += _tables(workspace / "lll.db")
     return root, outputs
 
 
 def test_the_run_made_every_kind_of_artifact(artifacts: tuple[Path, list[tuple[str, bytes]]]) -> None:
     """The search below is only worth something if the run really wrote all of these."""
     root, outputs = artifacts
-    for path in ("ws/lll.db", "ws/lll.toml", f"ws/issues/{DAYS[0]}.md", f"ws/issues/{DAYS[1]}.json",
+    databases = ("ws/lll.db", "backtest-ws/lll.db") if not ON_POSTGRES else ()
+    for path in (*databases, "ws/lll.toml", f"ws/issues/{DAYS[0]}.md", f"ws/issues/{DAYS[1]}.json",
                  f"ws/archive/{DAYS[1]}.html", "ws/archive/feed.xml",
-                 "backtest-ws/lll.db", "backtest-ws/backtest/report.md", "backtest-ws/backtest/report.html",
+                 "backtest-ws/backtest/report.md", "backtest-ws/backtest/report.html",
                  "export.opml"):
         assert (root / path).is_file(), path
     text = b"\n".join(out for _, out in outputs)
     assert b"Broken Feed" in text and b"404" in text  # the failing source's error was printed
-    con = sqlite3.connect(root / "ws" / "lll.db")
-    try:  # the publication ledger is in the searched database
-        targets = {r[0] for r in con.execute("SELECT target FROM publications")}
-        assert {"devto", "email", "archive"} <= targets, targets
-    finally:
-        con.close()
-    con = sqlite3.connect(root / "backtest-llm-ws" / "lll.db")
-    try:  # the model call log and the answer cache are too
-        assert con.execute("SELECT count(*) FROM model_calls WHERE usd > 0").fetchone()[0] > 0
-        assert con.execute("SELECT count(*) FROM model_cache").fetchone()[0] > 0
-        assert con.execute("SELECT count(*) FROM publications WHERE target = 'archive'").fetchone()[0] == 1
-    finally:
-        con.close()
+    # the publication ledger is in the searched database
+    targets = {r[0] for r in query(root / "ws" / "lll.db", "SELECT target FROM publications")}
+    assert {"devto", "email", "archive"} <= targets, targets
+    llm_db = root / "backtest-llm-ws" / "lll.db"  # the model call log and the answer cache are too
+    assert scalar(llm_db, "SELECT count(*) FROM model_calls WHERE usd > 0") > 0
+    assert scalar(llm_db, "SELECT count(*) FROM model_cache") > 0
+    assert scalar(llm_db, "SELECT count(*) FROM publications WHERE target = 'archive'") == 1
     report = (root / "backtest-llm-ws" / "backtest" / "report.md").read_text(encoding="utf-8")
     assert re.search(r"^- model cost usd: 0\.0*[1-9]", report, re.M), report[-800:]  # a report with a cost
     assert (root / "backtest-llm-ws" / "archive" / f"{DAYS[0]}.html").is_file()
@@ -254,7 +268,7 @@ def test_a_planted_key_would_be_found(tmp_path: Path) -> None:
 def test_no_key_appears_in_any_file_of_the_run(artifacts: tuple[Path, list[tuple[str, bytes]]]) -> None:
     root, _ = artifacts
     files = [p for p in root.rglob("*") if p.is_file()]
-    assert any(p.name == "lll.db" for p in files) and any(p.suffix == ".html" for p in files)
+    assert (ON_POSTGRES or any(p.name == "lll.db" for p in files)) and any(p.suffix == ".html" for p in files)
     found = {str(p.relative_to(root)): hit for p in files if (hit := leaks(p.read_bytes()))}
     assert not found, found
 

@@ -332,7 +332,8 @@ def draft(ctx: click.Context, day: str | None, model: str, cheap: str, strong: s
 def run(ctx: click.Context, day: str | None, enqueue: bool, wait: bool) -> None:
     """The daily job: fetch, then draft, then publish. Safe to run twice for a date (the draft is
     replaced, not doubled); an issues/DATE.md edited by hand is kept, not drafted over (exit 1).
-    With --enqueue, workers do it (one fetch per source, queued by host; one draft per date)."""
+    With --enqueue, workers do it (fetches in batches of one host's sources, queued by host; one
+    draft per date)."""
     from lll.draft import Drafter
 
     if enqueue:
@@ -371,7 +372,8 @@ def _enqueue_day(ctx: click.Context, day: str, wait: bool) -> None:
     workers = _workers()
     with _open(ctx) as letter, workers.connected(letter):
         plan = workers.enqueue_day(letter, day)
-        click.echo(f"Enqueued {day}: {len(plan.fetches)} fetches, then the draft ({plan.workflow_id})")
+        click.echo(f"Enqueued {day}: {plan.sources} fetches in {len(plan.fetches)} batches, "
+                   f"then the draft ({plan.workflow_id})")
         status = workers.day_status(day)
         while wait and status in ("ENQUEUED", "PENDING"):
             time.sleep(0.5)

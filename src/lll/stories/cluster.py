@@ -28,6 +28,7 @@ settings; ``bench/clustering.py`` measures them.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "FOLLOWUP_THRESHOLD",
@@ -74,11 +76,14 @@ class ClusterSettings:
     gap_weight: float = 0.0
     gap_scale: timedelta = field(default=timedelta(minutes=10))
     max_active: int = 2000
+    #: the lexical side compares a document with at most this many of a story's latest members in
+    #: the window (0: all of them), so a big story costs no more per document than a small one
+    max_members: int = 0
 
 
 #: Daily newsletter: stories run for days; TF-IDF helps with names and near-copies.
 #: Threshold tuned on Wikipedia Current Events, Sept 1-15 2015 (bench/clustering.py).
-NEWSLETTER = ClusterSettings(threshold=0.4, window=timedelta(days=3), text_weight=0.3)
+NEWSLETTER = ClusterSettings(threshold=0.4, window=timedelta(days=3), text_weight=0.3, max_members=32)
 #: Live-tweeted threads (reported.ly, tuned on Aug 2015): minutes matter as much as topics.
 LIVE_TWEETS = ClusterSettings(
     threshold=0.1,
@@ -127,6 +132,7 @@ class _Active:
         self.last = np.full(capacity, -np.inf)
         self.label = np.full(capacity, -1, dtype=np.int64)
         self.tags: list[frozenset[str]] = [frozenset()] * capacity
+        self.members: list[list[int]] = [[] for _ in range(capacity)]  # rows (time order) of each slot's story
         self.slot_of = np.full(stories, -1, dtype=np.int64)
         self.used = 0
 
@@ -140,7 +146,7 @@ class _Active:
         self.label[slots] = -1
 
     def open(self, label: int, vector: NDArray[np.float32], moment: float,
-             tags: frozenset[str]) -> None:
+             tags: frozenset[str], row: int = -1) -> None:
         """Open a story in a free slot (closing the stalest one when all are taken)."""
         free = np.flatnonzero(self.label[: self.used] < 0)
         if free.size:
@@ -156,14 +162,30 @@ class _Active:
         self.label[slot] = label
         self.slot_of[label] = slot
         self.tags[slot] = tags
+        self.members[slot] = [row]
 
     def add(self, slot: int, vector: NDArray[np.float32], moment: float,
-            tags: frozenset[str]) -> None:
-        """Add a document to the story in ``slot``."""
+            tags: frozenset[str], row: int = -1) -> None:
+        """Add a document (at position ``row`` in time order) to the story in ``slot``."""
         self.sums[slot] += vector
         self.norms[slot] = max(float(np.linalg.norm(self.sums[slot])), 1e-12)
         self.last[slot] = max(self.last[slot], moment)
         self.tags[slot] = self.tags[slot] | tags
+        self.members[slot].append(row)
+
+    def window_members(self, slots: NDArray[np.int64], lo: int,
+                       latest: int = 0) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """The rows from ``lo`` on of these slots' stories (the ``latest`` of each, when set), and
+        for each the index of its slot in ``slots``: the work follows those stories, not the window."""
+        rows: list[int] = []
+        owners: list[int] = []
+        for n, slot in enumerate(slots.tolist()):
+            members = self.members[slot]
+            first = bisect.bisect_left(members, lo)
+            kept = members[max(first, len(members) - latest) if latest else first:]
+            rows += kept
+            owners += [n] * len(kept)
+        return np.asarray(rows, dtype=np.intp), np.asarray(owners, dtype=np.intp)
 
 
 class _Lexical:
@@ -212,10 +234,16 @@ class _Lexical:
 
 
 def _nearest_member(lexical: _Lexical, row: int, lo: int, labels: NDArray[np.int64],
-                    active: _Active) -> NDArray[np.float64]:
-    """Per slot: the best lexical cosine of ``row`` with that story's members in ``[lo, row)``."""
+                    active: _Active, latest: int = 0) -> NDArray[np.float64]:
+    """Per slot: the best lexical cosine of ``row`` with that story's members in ``[lo, row)``
+    (its ``latest`` members there, when set)."""
     best = np.zeros(active.used, dtype=np.float64)
-    if row > lo:
+    if latest and row > lo:
+        slots = np.flatnonzero(active.label[: active.used] >= 0)
+        rows, owners = active.window_members(slots, lo, latest)
+        if rows.size:
+            np.maximum.at(best, slots[owners], lexical.cosines_with(row, rows))
+    elif row > lo:
         sims = lexical.cosines(row, lo)
         slots = active.slot_of[labels[lo:row]]
         keep = slots >= 0
@@ -263,7 +291,7 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
     member is computed exactly (the same sums as :func:`_nearest_member`), and the search stops
     when no story left can reach the threshold or the best score found. Same result as scoring
     every open story against every document of the window; the work per document follows the
-    stories near it, not the size of the window."""
+    stories near it (their members in the window, kept per story), not the size of the window."""
     used = active.used
     if used == 0:
         return None
@@ -278,23 +306,18 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
     bound[active.label[:used] < 0] = -np.inf
     reach = np.flatnonzero(bound >= s.threshold)  # only these can reach the threshold at all
     order = reach[np.argsort(-bound[reach], kind="stable")]
-    window_slots = active.slot_of[labels[lo:row]]
     exact = np.full(used, -np.inf, dtype=np.float32)
     best = -np.inf
-    chosen = np.zeros(used, dtype=bool)
     for start in range(0, len(order), _CHUNK):
         if bound[order[start]] < max(best, s.threshold):
             break
         chunk = order[start:start + _CHUNK]
-        chosen[chunk] = True
-        members = np.flatnonzero((window_slots >= 0) & chosen[np.maximum(window_slots, 0)])
-        chosen[chunk] = False
-        nearest = np.zeros(used, dtype=np.float64)
-        if members.size:
-            sims = lexical.cosines_with(row, (lo + members).astype(np.intp))
-            np.maximum.at(nearest, window_slots[members], sims)
+        rows, owners = active.window_members(chunk, lo, s.max_members)
+        nearest = np.zeros(len(chunk), dtype=np.float64)
+        if rows.size:
+            np.maximum.at(nearest, owners, lexical.cosines_with(row, rows))
         part = score[chunk].copy()
-        part += s.text_weight * nearest[chunk]
+        part += s.text_weight * nearest
         if penalty is not None:
             part -= penalty[chunk]
         exact[chunk] = part
@@ -315,6 +338,7 @@ def cluster_stream(
     gap_weight: float = 0.0,
     gap_scale: timedelta = timedelta(minutes=10),
     max_active: int = 2000,
+    max_members: int = 0,
 ) -> list[int]:
     """A story label for each doc (in input order); labels count from 0 in time order.
 
@@ -323,10 +347,11 @@ def cluster_stream(
     in with ``text_weight``. Docs are visited in time order (ties keep input
     order); a story that has taken no doc for longer than ``window`` is closed
     for good, and at most ``max_active`` stories stay open (the stalest closes
-    first).
+    first). With ``max_members`` set, the lexical side looks at that many of a
+    story's latest members only.
     """
     settings = ClusterSettings(threshold, window, text_weight, tag_weight, gap_weight,
-                               gap_scale, max_active)
+                               gap_scale, max_active, max_members)
     moments = np.array([_timestamp(doc.time) for doc in docs], dtype=np.float64)
     order = np.argsort(moments, kind="stable")
     matrix = _unit(vectors)
@@ -339,29 +364,39 @@ def cluster_stream(
         if lexical.shape[0] != len(docs):
             raise ValueError(f"{len(docs)} docs but {lexical.shape[0]} text vectors")
     active = _Active(max(1, min(max_active, len(docs))), matrix.shape[1], max(1, len(docs)))
-    span, lo, opened = window.total_seconds(), 0, 0
     labels = np.full(len(docs), -1, dtype=np.int64)  # by position in time order
+    # One small product per document (open stories × dimensions): BLAS's threads cost more to
+    # wake and join than the product takes (7x slower from ~2,000 open stories on 2 busy cores).
+    with threadpool_limits(limits=1, user_api="blas"):
+        _stream(docs, moments, order, matrix, lexical, active, labels, settings)
+    result = [0] * len(docs)
+    for row, i in enumerate(order):
+        result[i] = int(labels[row])
+    return result
+
+
+def _stream(docs: Sequence[Doc], moments: NDArray[np.float64], order: NDArray[np.intp], matrix: NDArray[np.float32],
+            lexical: _Lexical | None, active: _Active, labels: NDArray[np.int64], settings: ClusterSettings) -> None:
+    """The loop of :func:`cluster_stream`: each document in time order joins a story or opens one."""
+    span, lo, opened = settings.window.total_seconds(), 0, 0
     for row, i in enumerate(order):
         now = moments[i]
         while moments[order[lo]] < now - span:
             lo += 1
         active.expire(now - span)
-        tags = hashtags(docs[i].text) if tag_weight else frozenset()
+        tags = hashtags(docs[i].text) if settings.tag_weight else frozenset()
         if lexical is not None and not tags:
             slot = _best_bounded(active, matrix[i], lexical, row, lo, labels, now, settings)
         else:
-            near = _nearest_member(lexical, row, lo, labels, active) if lexical is not None else None
+            near = (_nearest_member(lexical, row, lo, labels, active, settings.max_members)
+                    if lexical is not None else None)
             slot = _best(active, matrix[i], near, now, tags, settings)
         if slot is None:
-            active.open(opened, matrix[i], now, tags)
+            active.open(opened, matrix[i], now, tags, row)
             labels[row], opened = opened, opened + 1
         else:
-            active.add(slot, matrix[i], now, tags)
+            active.add(slot, matrix[i], now, tags, row)
             labels[row] = active.label[slot]
-    result = [0] * len(docs)
-    for row, i in enumerate(order):
-        result[i] = int(labels[row])
-    return result
 
 
 def cluster_with(

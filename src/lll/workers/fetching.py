@@ -8,6 +8,7 @@ import asyncio
 import multiprocessing
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
@@ -60,12 +61,28 @@ class FetchService:
 
     def fetch(self, source_id: int) -> SourceOutcome:
         """Fetch one source and store what is new (idempotent: a rerun stores nothing twice)."""
-        source = self.source(source_id)
-        outcome: SourceOutcome = self._call(self.run._one(source, self.client, self.pages, self.run_id,
-                                                          self.writer, self.parser))
+        return self.fetch_many([source_id])[0]
+
+    def fetch_many(self, source_ids: Sequence[int]) -> list[SourceOutcome]:
+        """Fetch these sources concurrently, as ``lll fetch`` does, and store what is new; a source
+        removed since it was enqueued is reported as an error, the others go on."""
+        sources: list[Source | SourceOutcome] = []
+        for source_id in source_ids:
+            try:
+                sources.append(self.source(source_id))
+            except SourceError as exc:
+                sources.append(SourceOutcome(Source(source_id, "", ""), "error", error=str(exc)))
+
+        async def gathered() -> list[SourceOutcome]:
+            return list(await asyncio.gather(*(
+                self.run._one(s, self.client, self.pages, self.run_id, self.writer, self.parser)
+                for s in sources if isinstance(s, Source))))
+
+        fetched = iter(self._call(gathered()))
+        outcomes = [s if isinstance(s, SourceOutcome) else next(fetched) for s in sources]
         with self._lock:
-            self.outcomes.append(outcome)
-        return outcome
+            self.outcomes.extend(outcomes)
+        return outcomes
 
     def close(self) -> None:
         try:
