@@ -561,3 +561,29 @@ def test_a_digest_clause_opening_with_a_possessive_is_named_by_its_owner_in_a_he
     text = ("Figure’s livestream dominated robotics discussion. "
             "The company first showed 8 hours of fully autonomous work, then a 24/7 livestream.")
     assert prose.pick([(0, 50), (51, len(text))], text, max_words=60) == [(0, 50), (51, len(text))]
+
+
+def test_a_follow_up_leads_only_when_no_new_story_comes_close() -> None:
+    earlier = entry("s-flash", "Vega 3.5 Flash launch", "Orbit launched Vega 3.5 Flash.",
+                    np.eye(16, dtype=np.float32)[0], told_in="2026-05-04")
+    follow = item(80, source="Orbit News", kind="feed", title="Vega 3.5 Flash rolls out to everyone",
+                  text="Vega 3.5 Flash began a broader rollout in the Orbit app, with free access worldwide.")
+    fresh = item(81, source="Kestrel News", kind="feed", title="Kestrel's model disproves a 1946 conjecture",
+                 text="Kestrel said an internal model disproved a long-standing belief about a 1946 geometry problem.")
+    stories = [story([whole(follow)], 6.0, 1, status="update", previous=earlier), story([whole(fresh)], 5.4, 2)]
+    assert plan_issue(DAY, stories, find_clocks=lambda _u: []).lede is stories[1]
+    # far ahead of every new story, the follow-up still leads
+    stories[0] = replace(stories[0], score=8.0)
+    assert plan_issue(DAY, stories, find_clocks=lambda _u: []).lede is stories[0]
+
+
+def test_a_long_sentence_can_lead_by_its_main_clause_before_an_aside() -> None:
+    from lll.write.offline import lede_candidates
+    text = ("Kestrel announced that an internal model disproved a long-standing belief about the unit distance "
+            "problem, a famous problem from 1946, discovering a new family of constructions.")
+    candidates = lede_candidates(text, 0, len(text))
+    assert candidates[0][2] and not candidates[1][2]  # the whole sentence, then its main clause
+    clause, end, _whole = candidates[1]
+    assert clause == ("Kestrel announced that an internal model disproved a long-standing belief about the unit "
+                      "distance problem.")
+    assert text[:end] + "." == clause  # the source's own words, to the comma; the period is ours

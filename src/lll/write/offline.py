@@ -305,6 +305,10 @@ def lede_candidates(text: str, s: int, e: int,
     cut = re.search(r"\s*(?::|\s[—–])\s+(?=[a-z])", sentence)
     if cut and prose.sentence_like(sentence[:cut.start()]):
         out.append((sentence[:cut.start()].rstrip(",;") + ".", s + cut.start(), False))
+    # a main clause before an aside ("OpenAI announced that … problem, a famous Erdős problem from 1946, …")
+    aside = re.search(r",\s+(?=(?:a|an|[a-z]+ing)\b)", sentence)
+    if aside and not cut and prose.sentence_like(sentence[:aside.start()]):
+        out.append((sentence[:aside.start()] + ".", s + aside.start(), False))
     return out
 
 

@@ -71,6 +71,7 @@ class PlanSettings:
     max_arxiv: int = 3         # papers from an arXiv listing, told together
     max_changelog: int = 1     # release-notes entries per source
     relist_days: int = 7       # a running clock is listed again when due within this many days
+    update_lede_margin: float = 1.0  # a new story this close to a follow-up's score leads instead
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,13 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
         chosen.append(story)
         _count(story, kinds)
         per_source[lead_source] = per_source.get(lead_source, 0) + 1
-    # The lede is the day's biggest story that is not forum chatter.
+    # The lede is the day's biggest story that is not forum chatter; yesterday's story going on
+    # leads only when no new story comes close to it.
     lead_at = next((i for i, s in enumerate(chosen) if s.lead.kind != "community"), 0)
+    if chosen and chosen[lead_at].status == "update":
+        bar = chosen[lead_at].score - settings.update_lede_margin
+        lead_at = next((i for i, s in enumerate(chosen) if s.lead.kind != "community" and s.status == "new"
+                        and s.score >= bar), lead_at)
     if lead_at:
         chosen.insert(0, chosen.pop(lead_at))
     return chosen, left
