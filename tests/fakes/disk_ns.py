@@ -56,7 +56,9 @@ def main() -> None:
         subprocess.run(["mount", "-o", "remount,bind,ro", str(ws)], check=True)
         run("sources", "add", feed, "--name", "Big Feed")
         run("fetch")
-    with sqlite3.connect(f"file:{ws / 'lll.db'}?mode=ro", uri=True) as conn:
+    # on the read-only mount SQLite cannot make a WAL database's -shm file: read it as immutable there
+    flags = "mode=ro&immutable=1" if mode == "readonly" else "mode=ro"
+    with sqlite3.connect(f"file:{ws / 'lll.db'}?{flags}", uri=True) as conn:
         items = conn.execute("SELECT count(*), count(DISTINCT identity) FROM items WHERE source_id IN "
                              "(SELECT id FROM sources WHERE url = ?)", (feed,)).fetchone()
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]
