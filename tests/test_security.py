@@ -209,6 +209,16 @@ def test_a_link_the_renderer_sees_and_lll_did_not_fetch_never_ships(drafted_day:
     md_path.write_text(original, encoding="utf-8")
 
 
+def _draft_one_feed(workspace: Path, url: str, name: str) -> str:
+    """The workspace follows one feed (no full-text pages), fetches and drafts 2026-04-08: the issue's Markdown."""
+    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
+                                        encoding="utf-8")
+    run_cli("sources", "add", url, "--name", name)
+    run_cli("fetch", env=DEMO_ENV)
+    run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV, ok=None)
+    return (workspace / "issues" / "2026-04-08.md").read_text(encoding="utf-8")
+
+
 def test_a_feed_items_hidden_link_does_not_reach_the_issue(workspace: Path, server: LoopbackServer) -> None:
     """A feed's text carrying a titled Markdown link: the drafted issue drops that sentence, so
     what ships has only links LLL fetched."""
@@ -219,13 +229,7 @@ def test_a_feed_items_hidden_link_does_not_reach_the_issue(workspace: Path, serv
               "description": (f"Acme released model {i} on Tuesday with 40{i} billion parameters. "
                               f"The weights are open. Read [the card](https://evil.example/m{i} 'card') for more. "
                               f"Acme said training took {i + 2} weeks.")} for i in range(4)]
-    url = server.route("/feed.xml", feed_reply(rss(items)))
-    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
-                                        encoding="utf-8")
-    run_cli("sources", "add", url, "--name", "Acme Blog")
-    run_cli("fetch", env=DEMO_ENV)
-    run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV, ok=None)
-    md = (workspace / "issues" / "2026-04-08.md").read_text(encoding="utf-8")
+    md = _draft_one_feed(workspace, server.route("/feed.xml", feed_reply(rss(items))), "Acme Blog")
     assert "Acme" in md
     assert "evil.example" not in md
     assert run_cli("verify", str(workspace / "issues" / "2026-04-08.md"), ok=None).exit_code == 0
@@ -522,12 +526,7 @@ def test_story_units_store_their_own_links_and_the_ledger_still_knows_the_story(
               "content": (f'<p>Acme launched its new model today, writes reporter {i}; see '
                           f'<a href="https://acme.example/launch">the launch</a> and '
                           f'<a href="https://acme.example/detail/{i}">detail {i}</a>.</p>')} for i in range(n)]
-    url = server.route("/acme.xml", feed_reply(rss(items)))
-    (workspace / "lll.toml").write_text('[newsletter]\nname = "Red Letters"\n[fetch]\nfulltext = "never"\n',
-                                        encoding="utf-8")
-    run_cli("sources", "add", url, "--name", "Acme Wire")
-    run_cli("fetch", env=DEMO_ENV)
-    run_cli("draft", "--date", "2026-04-08", env=DEMO_ENV, ok=None)
+    _draft_one_feed(workspace, server.route("/acme.xml", feed_reply(rss(items))), "Acme Wire")
     rows = query(workspace / "lll.db", "SELECT story_id, urls FROM story_units WHERE day = '2026-04-08'")
     assert len(rows) == n
     stored = [json.loads(r["urls"]) for r in rows]

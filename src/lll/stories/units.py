@@ -232,7 +232,8 @@ def split_item(item: ItemView) -> list[StoryUnit]:
 
 def _with_theme_order(units: list[StoryUnit]) -> list[StoryUnit]:
     """Number the digest's themes in its order, and each unit's place under its theme."""
-    themes: dict[tuple[str, str], int] = {}
+    themes: dict[tuple[str, str], int] = {}  # (kind, theme) → its number among the kind's themes
+    per_kind: dict[str, int] = {}
     parts: dict[tuple[str, str], int] = {}
     out = []
     for unit in units:
@@ -240,8 +241,9 @@ def _with_theme_order(units: list[StoryUnit]) -> list[StoryUnit]:
             out.append(unit)
             continue
         key = (unit.kind, unit.theme)
-        index = themes.setdefault(key, 1 + sum(k[0] == unit.kind for k in themes))
+        if key not in themes:
+            per_kind[unit.kind] = themes[key] = per_kind.get(unit.kind, 0) + 1
         part = parts.get(key, 0)
         parts[key] = part + 1
-        out.append(replace(unit, theme_index=index, theme_part=part))
+        out.append(replace(unit, theme_index=themes[key], theme_part=part))
     return out

@@ -205,6 +205,12 @@ def brief(unit: StoryUnit, plain: bool = False) -> str:
     return f"{unit.item.source_name} {verb} {prose.quoted(title)}."
 
 
+def printable_brief(text: str) -> bool:
+    """Whether a brief reads as a sentence; its first word is a source's name, which may open in
+    lower case ("xAI News published …"), so a neutral name stands in for it while it is judged."""
+    return prose.printable(re.sub(r"^\S+", "Someone", text), 4)
+
+
 def linked_brief(unit: StoryUnit, text: str) -> str:
     """The brief with its source (or maker) linked to the post."""
     for name in (unit.item.source_name, maker(unit.item.source_name)):
@@ -402,10 +408,10 @@ def lede_first(sections: tuple[tuple[Story, ...], ...], top: Story | None) -> li
     """The plan's sections with the lede's story first in the first section."""
     out = list(sections)
     at = next((i for i, section in enumerate(out) if any(s is top for s in section)), -1)
-    if at <= 0 and (at < 0 or out[0][0] is top):
+    if top is None or at < 0 or (at == 0 and out[0][0] is top):
         return out
     section = out.pop(at)
-    out.insert(0, (top, *(s for s in section if s is not top)))  # type: ignore[arg-type]
+    out.insert(0, (top, *(s for s in section if s is not top)))
     return out
 
 
@@ -475,7 +481,7 @@ class OfflineWriter:
                                                    span=(teller.item.id, s, end)),), story_id=story.id, kind="lede")
         fits = [text for text in (brief(unit), brief(unit, plain=True))
                 if MIN_LEDE_WORDS <= prose.words(text) <= MAX_LEDE_WORDS
-                and prose.printable(re.sub(r"^\S+", "Someone", text), 4)]  # "xAI News" opens in lower case
+                and printable_brief(text)]
         text = fits[0] if fits else f"Today's top story comes from {unit.item.source_name}."
         self._told.append(text)
         self._lede_said = (story.id, text)
@@ -573,7 +579,7 @@ class OfflineWriter:
             if text in self._told:  # the lede said it: the paragraph points at the post instead
                 parts.append(Sentence(f"{_link(unit.item.source_name, unit.item.url)} has the announcement.",
                                       citations=(citation,), role="attribution"))
-            elif (prose.printable(re.sub(r"^\S+", "Someone", text), 4)
+            elif (printable_brief(text)
                   and (teller is not unit or not prose.repeats(text, self._told))):
                 self._told.append(text)
                 parts.append(Sentence(linked_brief(unit, text), citations=(citation,), role="source"))
