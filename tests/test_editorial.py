@@ -587,3 +587,64 @@ def test_a_long_sentence_can_lead_by_its_main_clause_before_an_aside() -> None:
     assert clause == ("Kestrel announced that an internal model disproved a long-standing belief about the unit "
                       "distance problem.")
     assert text[:end] + "." == clause  # the source's own words, to the comma; the period is ours
+
+
+# -- headings name the section's subjects, read from the stories' own words ----------------------
+
+def test_a_heading_label_is_a_name_the_story_writes_as_one_or_the_noun_phrase_of_a_headline() -> None:
+    from lll.write.offline import label
+    # a capitalised common word opening a title is not a name when the story writes it in lower case
+    text = "Remote agents in Vibe run for hours. The remote runner is powered by Mistral Medium 3.5."
+    assert label("Remote agents in Vibe. Powered by Mistral Medium 3.5.", text) == "Mistral Medium 3.5"
+    assert label("Development environments for your agents",
+                 "Development environments matter. Every development team needs one for its agents.") != "Development"
+    # a digest's sentence headline is named by the noun phrase before its verb, cut at a preposition
+    assert label("Harness quality is becoming a first-class differentiator") == "Harness Quality"
+    assert label("Revenue concentration around foundation model providers appears to be increasing") == \
+        "Revenue Concentration"
+    assert label("The strongest research signal was that agent systems are bottlenecked") == ""
+    # a title in title case: its head before a break, or its opening name
+    assert label("China Thwarts Meta’s Agentic Ambition, U.S. Evaluates Upcoming Models") == \
+        "China Thwarts Meta’s Agentic Ambition"
+    assert label("Personal Computer is Available to All Mac Users") == "Personal Computer"
+    # a headline's own subject, a version over a lab's bare name, and never the first person
+    assert label("Quill raises a $40M seed for inference") == "Quill"
+    assert label("Kestrel shipped Orion 4.3 with better cost and performance",
+                 "Kestrel shipped Orion 4.3 today, and Orion 4.3 costs less.") == "Orion 4.3"
+    assert label("I believe there are entire companies right now under AI psychosis") == ""
+    # a heading joins them; a lab's bare name gives way to the subjects beside it
+    assert join_titles(["OpenAI is turning its app into a work surface", "Build agents with the Cursor SDK",
+                        "Harness quality is becoming a first-class differentiator"],
+                       ["OpenAI is turning its app into a work surface.", "Build agents with the Cursor SDK.",
+                        "Harness quality matters."]) == "Cursor SDK and Harness Quality"
+
+
+def test_a_maker_opening_a_title_that_is_not_a_headline_is_not_linked_as_its_subject() -> None:
+    lab = item(42, source="Orbit Blog", kind="feed", title="Orbit for the legal industry and its largest firms",
+               text="Orbit for the legal industry and its largest firms", url="https://orbit.example.com/blog/legal")
+    markdown = render_markdown(writer().write(plan_issue(DAY, [story([whole(lab)], 9.0, 1)],
+                                                         find_clocks=lambda _u: [])))
+    assert "published “Orbit for the legal industry and its largest firms”." in markdown
+    assert "[Orbit](https://orbit.example.com/blog/legal) for the legal" not in markdown
+
+
+def test_a_bullet_whose_sentence_opens_with_a_handle_is_told_from_its_bold_lead_clause() -> None:
+    # AINews' shape: the bold lead is the clause that names the story; the sentence it opens goes on
+    # with "@handle reported …" (not printable), and the next sentence says "it" about the story
+    html = THEMED_HTML + (
+        "<p><strong>Security and supply chain</strong></p><ul><li><strong>The most urgent operational story was "
+        "the Tarn supply-chain attack</strong>: @secwatch reported the campaign had spread beyond Quarry to hit "
+        "Ledger and Orbit packages. The noteworthy technical detail is persistence: it hooks into editor settings "
+        "so the compromise can run again after the package is removed (<a href=\"https://x.com/s/status/9\">"
+        "secwatch</a>).</li></ul>")
+    letter = item(8, source="The Digest", kind="newsletter", title="not much happened today",
+                  text=html_to_text(html), raw=html, url="https://digest.example.com/issues/26-05-12",
+                  links=tuple(link.url for link in extract_links(html, "https://digest.example.com/")))
+    attack = next(u for u in split_item(letter) if "Tarn" in u.title)
+    stories = [story([whole(item(30, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3",
+                                 text="Kestrel shipped Trace 3 to all users today, with a 2x speedup."))], 9.0, 30),
+               story([attack], 8.0, 31)]
+    markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
+    assert "reported: The most urgent operational story was the Tarn supply-chain attack. The noteworthy" in markdown
+    assert "@secwatch" not in markdown
+    assert verify(markdown, stories).ok

@@ -87,7 +87,9 @@ def date_keys(text: str) -> set[str]:
 
 
 def normalise(text: str) -> str:
-    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    # quotation marks of any style are one mark: a quote that nests its source's double quotes
+    # as single ones (“… 'Magnifica humanitas'”) still says the source's words
+    text = text.replace("’", "'").replace("‘", "'").replace("“", "'").replace("”", "'").replace('"', "'")
     text = text.replace("—", "-").replace("–", "-")
     return _WS.sub(" ", text).strip().lower()
 

@@ -111,23 +111,161 @@ def subject(title: str) -> str:
     return ""
 
 
+_AUX = frozenset("is are was were has have had will can could should would may might must does do did "
+                 "won't won’t can't can’t keeps keep becomes become became remains remain gets got looks "
+                 "appears continues need needs made drew".split())
+_NOT_HEAD = frozenset("the a an its their this that these those most more several many some new another "
+                      "every all each".split())
+
+
+_PREPOSITIONS = (SMALL_WORDS - {"and", "of"}) | frozenset(
+    "around across over under beyond behind through between among toward towards against inside within without "
+    "after before about like than".split())
+
+
+def headline_subject(title: str) -> str:
+    """What a sentence-like headline is about: the noun phrase before its verb, in a heading's case
+    ("Harness quality is becoming a first-class differentiator" → "Harness Quality"; "Recursive /
+    latent-space multi-agent coordination is emerging …" → its head, "Multi-agent Coordination").
+    "" when the headline does not open on a plain noun phrase."""
+    text = re.sub(r"\s*\([^)]*\)", "", " ".join(title.split())).strip().rstrip(".:!?")
+    if not prose.sentence_like(text):
+        return ""
+    tokens = text.split()
+    at = next((i for i, t in enumerate(tokens[1:7], 1) if t.lower() in _AUX), 0)
+    at = at or next((i for i, t in enumerate(tokens[1:6], 1) if re.fullmatch(r"[a-z]{3,}ed", t)), 0)
+    if not at:
+        return ""
+    head = tokens[:at]
+    while head and head[0].lower() in _NOT_HEAD:
+        head = head[1:]
+    cut = next((i for i, w in enumerate(head) if i and w.lower() in _PREPOSITIONS), len(head))
+    head = head[:cut]  # "Revenue concentration around foundation model providers" → its head
+    if not head or any(w.lower().endswith("est") or w.lower() in ("most", "more") for w in head) \
+            or any(re.search(r"[^\w'’-]", w) for w in head[-2:]) or head[-1].lower() in SMALL_WORDS:
+        return ""
+    if len(head) > 5:
+        head = head[-2:]
+    if len(head) == 1 and not head[0][:1].isupper():
+        return ""
+    found = " ".join(head)
+    found = found[:1].upper() + found[1:]
+    return title_case(found) if words(found) >= 2 or found[:1].isupper() else ""
+
+
+_GENERIC_FIELD = frozenset("ai agi api apis llm llms gpu gpus cpu tpu ml rl rag sdk cli ui ux ceo cto pr prs os "
+                           "us uk eu x".split())
+
+
+def named_in(token: str, text: str, title: str = "") -> bool:
+    """Whether the story writes ``token`` as a name: a version or an inner capital ("GPT-5.5",
+    "SynthID"), a lab of the field, or a word its ``text`` capitalises inside a sentence and
+    never writes in lower case ("Figure" of "…, and Figure showed …"; not "Remote" of "remote
+    agents"). Links and handles do not count ("karpathy" of a URL)."""
+    core = token.strip("\"'“”‘’()[],.:;!?").removesuffix("’s").removesuffix("'s")
+    if not core or core[:1] in "$€£" or core[:1].isdigit() or core.lower() in GENERIC \
+            or core.lower() in _GENERIC_FIELD:
+        return False
+    if any(c.isdigit() for c in core) or any(c.isupper() for c in core[1:]) or core.lower() in FIELD_NAMES:
+        return True
+    plain = re.sub(r"https?://\S+|@\w+|\S+\.(?:com|ai|org|io|dev)\S*", " ", text)
+    if not core[:1].isupper():
+        return False
+    inside = rf"[\w,;(]\s+{re.escape(core)}(?![\w-])"
+    if re.search(inside, plain):
+        return True
+    lower = re.search(rf"(?<![\w-]){re.escape(core.lower())}(?![\w-])", f"{plain}\n{title}")
+    return bool(title) and not lower and bool(re.search(inside, title))
+
+
+def _name_runs(title: str, text: str) -> list[tuple[float, int, str]]:
+    """The title's runs of name words, each scored: a version or an inner capital counts most, a
+    name beyond the field's labs next, the subject of a headline that opens on it too."""
+    out = []
+    sentence = prose.sentence_like(title)
+    spans = phrase_spans(title, keep_common=True)
+    opening = re.match(r"[A-Z][\w.+&'’-]*(?: [A-Z0-9][\w.+&'’-]*)*", title)
+    if opening and (not spans or spans[0][0] > 0):
+        spans.insert(0, (0, opening.end()))  # a title's first word is a name when the story writes it so
+    opener = re.match(r"([A-Z][\w.+&'’-]*[\w+]) (?:[a-z]+s|[a-z]+ed)\b", title) if sentence else None
+    for s, e in spans:
+        tokens = title[s:e].split()
+        i = 0
+        if s == 0 and opener and tokens[0] == opener.group(1) and opener.group(1).lower() not in GENERIC \
+                and opener.group(1).lower() not in _IMPERATIVE and (not text.strip() or named_in(tokens[0], text)):
+            out.append((1.5 + (0.0 if tokens[0].lower() in FIELD_NAMES else 1.0), 0, tokens[0]))  # "Quill raises …"
+            i = 1
+        while i < len(tokens):
+            run: list[str] = []
+            while i < len(tokens) and (named_in(tokens[i], text, title if sentence else "")
+                                       or (run and (tokens[i][:1].isdigit() or tokens[i].lower() in _GENERIC_FIELD))
+                                       or (run and tokens[i].lower() in ("of", "for")
+                                           and i + 1 < len(tokens)
+                                           and named_in(tokens[i + 1], text, title if sentence else ""))):
+                run.append(tokens[i])
+                i += 1
+            i += 0 if run else 1
+            if not run or words(" ".join(run)) > 6:
+                continue
+            found = " ".join(run).strip(" -–—:,").removesuffix("’s").removesuffix("'s")
+            cores = [t.strip("’'s") for t in run]
+            score = (2.0 if any(_GENERIC_FIELD.isdisjoint({c.lower()}) and (any(ch.isdigit() for ch in c)
+                                or any(ch.isupper() for ch in c[1:])) and c.lower() not in FIELD_NAMES
+                                for c in cores) else 0.0)
+            score += 1.0 if any(c.lower() not in FIELD_NAMES for c in cores) else 0.0
+            score += 0.5 if len(run) > 1 else 0.0
+            out.append((score, s, found))
+    return out
+
+
+def label(title: str, text: str = "") -> str:
+    """How a section heading names one story: its most specific name ("Claude Opus 4.8", "Mini
+    Shai-Hulud", "Figure"), or for a headline in sentence form the noun phrase it opens with, or
+    its title when that is short and whole; "" when none reads as a name. ``text``, the story's
+    own words, tells a name from a capitalised common word ("Remote", "Development")."""
+    whole = re.sub(r"\s*\([^)]*\)", "", " ".join(title.split())).strip().rstrip(".:!?")
+    if not whole:
+        return ""
+    lead_word = whole.split()[0].lower()
+    titled = not prose.sentence_like(whole)
+    plain_open = lead_word in GENERIC or lead_word in _IMPERATIVE or lead_word.endswith("ing")
+    if 2 <= words(whole) <= (5 if titled else 3) and not re.search(r"[:;,—–/|?]", title) and not plain_open \
+            and not prose.first_person(whole) and prose.printable(f"{whole}.", 2):
+        return title_case(whole)  # "Agent Skills", "Claude for Creative Work"
+    if titled and not plain_open:
+        for mark in (": ", " — ", " – ", " - ", ", "):
+            head = whole.split(mark, 1)[0]
+            if mark in whole and 2 <= words(head) <= 5 and prose.printable(f"{head}.", 2):
+                return title_case(head)  # "China Thwarts Meta’s Agentic Ambition, U.S. Evaluates …"
+        capped = re.match(r"[A-Z][\w.+&'’-]*(?: [A-Z0-9][\w.+&'’-]*){1,3}(?= [a-z]|$)", whole)
+        if capped:
+            return capped.group(0)  # "Personal Computer is Available to All Mac Users"
+    runs = sorted(_name_runs(whole, text), key=lambda r: (-r[0], r[1]))
+    if prose.first_person(whole):
+        return runs[0][2] if runs and runs[0][0] >= 2.0 else ""
+    if runs and runs[0][0] >= 1.0:
+        return runs[0][2]
+    return headline_subject(whole) or (runs[0][2] if runs else "")
+
+
 def _join(parts: list[str]) -> str:
     if len(parts) <= 1:
         return parts[0] if parts else ""
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def join_titles(titles: list[str]) -> str:
+def join_titles(titles: list[str], texts: list[str] | None = None) -> str:
     """A heading that names the section's subjects, at most ``MAX_HEADING_WORDS`` words, never a
-    cut phrase: "GPT-5.5 Instant, RadixArk and Gemma 4"."""
+    cut phrase: "GPT-5.5 Instant, RadixArk and Gemma 4". ``texts`` (the stories' own words, in
+    the order of ``titles``) tell the names in a title from its capitalised common words."""
     if len(titles) == 1:  # one story: its own headline, when it is short and whole
         whole = re.sub(r"\s*\([^)]*\)", "", " ".join(titles[0].split())).strip().rstrip(".:!?")
         if (3 <= words(whole) <= MAX_HEADING_WORDS and not re.search(r"[:;—–]", whole)
-                and prose.printable(f"{whole}.", 3)):
+                and prose.printable(f"{whole}.", 3) and not prose.first_person(whole)):
             return title_case(whole)
     picked: list[str] = []
-    for title in titles:
-        found = subject(title)
+    for n, title in enumerate(titles):
+        found = label(title, texts[n] if texts and n < len(texts) else "")
         if not found or any(found.casefold() in p.casefold() or p.casefold() in found.casefold() for p in picked):
             continue
         if words(_join([*picked, found])) > MAX_HEADING_WORDS:
@@ -135,7 +273,9 @@ def join_titles(titles: list[str]) -> str:
         picked.append(found)
         if len(picked) == 3:
             break
-    return _join(picked) or "More News"
+    if len(picked) > 1:  # a lab's bare name says least: the section's other subjects name it better
+        picked = [p for p in picked if p.lower() not in FIELD_NAMES] or picked
+    return _join(picked)
 
 
 SHORT_NOTE = "A short issue: few new stories met the bar since the last one."
@@ -200,7 +340,9 @@ def brief(unit: StoryUnit, plain: bool = False) -> str:
         intro = _INTRO.match(title)
         if intro and words(intro.group(2)) <= 10:
             return f"{made} {_INTRO_VERBS[intro.group(1).lower()]} {intro.group(2)}."
-        if title.startswith(f"{made} ") and prose.sentence_like(title):
+        verb_next = re.match(rf"{re.escape(made)} ([a-z]+)\b", title)
+        if verb_next and re.fullmatch(r"[a-z]+(?:s|ed)|is|has|was|will", verb_next.group(1)) \
+                and verb_next.group(1) not in SMALL_WORDS and prose.sentence_like(title):
             return f"{title}."
     return f"{unit.item.source_name} {verb} {prose.quoted(title)}."
 
@@ -227,9 +369,12 @@ def fallback_heading(paragraphs: tuple[Paragraph, ...]) -> str:
     return "News from " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
-def section_of(paragraphs: tuple[Paragraph, ...]) -> Section:
-    """A section whose heading joins the titles of the stories told in it."""
-    return Section(heading=join_titles([p.title for p in paragraphs if p.title]), paragraphs=paragraphs)
+def section_of(paragraphs: tuple[Paragraph, ...], texts: dict[str, str] | None = None) -> Section:
+    """A section whose heading joins the subjects of the stories told in it (else says where they
+    come from). ``texts``: each story's own words, by story id."""
+    told = [p for p in paragraphs if p.title]
+    heading = join_titles([p.title for p in told], [(texts or {}).get(p.story_id or "", "") for p in told])
+    return Section(heading=heading or fallback_heading(paragraphs), paragraphs=paragraphs)
 
 
 def body_spans(unit: StoryUnit) -> list[tuple[int, int]]:
@@ -431,11 +576,13 @@ class OfflineWriter:
         y, m, d = plan.date.split("-")
         # sentences the issue has printed, so none is said twice (the clocks' own sentences are theirs)
         self._told: list[str] = [c.finding.sentence for c in plan.clocks]
-        self._lede_said: tuple[str, str] | None = None
+        self._lede_sentence = ""  # the story whose own sentence the lede is
+        self._taken: dict[str, str] = {}  # story id → its paragraph's one attribution, when the lede took the rest
         top = self._lede_story(plan)
         lede = self._lede(top) if top is not None else empty_lede(left_out=bool(plan.left_out))
         self._told = [t for t in self._told if t not in {c.finding.sentence for c in plan.clocks}]
-        sections = [section_of(self._story_paragraphs(stories)) for stories in lede_first(plan.sections, top)]
+        texts = {s.id: s.lead.text for section in plan.sections for s in section}
+        sections = [section_of(self._story_paragraphs(stories), texts) for stories in lede_first(plan.sections, top)]
         sections = [s for s in sections if s.paragraphs]
         if plan.due:
             sections.append(Section(heading="Clocks Coming Due", paragraphs=tuple(self._due(c) for c in plan.due)))
@@ -474,9 +621,9 @@ class OfflineWriter:
                             and not prose.first_person(sentence) and "@" not in sentence
                             and has_actor(sentence)):
                         # a whole sentence is said; an opening clause leaves its sentence to the paragraph
-                        if whole:
-                            self._told.append(teller.item.text[s:e])
-                            self._lede_said = (story.id, teller.item.text[s:e])
+                        self._told.append(teller.item.text[s:e] if whole else sentence)
+                        if teller is unit:
+                            self._lede_sentence = story.id
                         return Paragraph((Sentence(sentence, citations=(_citation(teller),),
                                                    span=(teller.item.id, s, end)),), story_id=story.id, kind="lede")
         fits = [text for text in (brief(unit), brief(unit, plain=True))
@@ -484,7 +631,6 @@ class OfflineWriter:
                 and printable_brief(text)]
         text = fits[0] if fits else f"Today's top story comes from {unit.item.source_name}."
         self._told.append(text)
-        self._lede_said = (story.id, text)
         return Paragraph((Sentence(text, citations=(citation,), role="source"),), story_id=story.id, kind="lede")
 
     def _story_paragraphs(self, stories: tuple[Story, ...]) -> tuple[Paragraph, ...]:
@@ -500,12 +646,19 @@ class OfflineWriter:
             told_items.add(lead.item.id)
             if paragraph is None:
                 continue
+            alone = self._taken.get(out[-1].story_id or "") if out else None
             if same and out and paragraph.sentences[0].role == "attribution" and \
                     all(s.role == "source" for s in paragraph.sentences[1:]):
                 # the digest goes on about one theme: one paragraph, its attribution said once
                 before = out[-1]
-                out[-1] = replace(before, sentences=before.sentences + paragraph.sentences[1:],
-                                  also=(*before.also, story.id))
+                head = list(before.sentences)
+                at = next((i for i, x in enumerate(head) if x.text == alone), -1)
+                if at >= 0:  # "AINews reported it." goes on: "AINews reported: <the theme's next story>"
+                    head[at:at + 1] = [replace(head[at], text=head[at].text.removesuffix(" it.") + ":"),
+                                       *paragraph.sentences[1:]]
+                else:
+                    head.extend(paragraph.sentences[1:])
+                out[-1] = replace(before, sentences=tuple(head), also=(*before.also, story.id))
             else:
                 out.append(paragraph)
             run = run + 1 if same else 0
@@ -529,8 +682,23 @@ class OfflineWriter:
             return [Sentence(_hn_sentence(unit), citations=(citation,))]
         text = unit.item.text
         labels = link_labels(unit)
-        picked = prose.pick(body_spans(unit), text, told=self._told, max_words=MAX_STORY_WORDS, labels=labels)
+        spans = body_spans(unit)
+        picked = prose.pick(spans, text, told=self._told, max_words=MAX_STORY_WORDS, labels=labels)
         body = []
+        if spans and picked and picked[0] != spans[0]:
+            # the story's opening sentence could not be printed (a handle in it): its opening clause
+            # still says what the rest is about ("The most urgent story was the Mini Shai-Hulud attack.")
+            s, e = spans[0]
+            at = text.rfind(unit.title, unit.start, s) if unit.title else -1
+            options = [(c, end) for c, end, whole in lede_candidates(text, s, e, labels) if not whole]
+            if at >= 0 and prose.sentence_like(unit.title) and not text[at + len(unit.title):s].strip(" :—–-"):
+                options.insert(0, (unit.title.rstrip(" .:") + ".", at + len(unit.title.rstrip(" .:"))))
+                s = at  # a bold lead that opens the sentence: "The most urgent story was …: @handle reported …"
+            for clause, end in options:
+                if prose.printable(clause) and "@" not in clause and not prose.repeats(clause, self._told):
+                    self._told.append(clause)
+                    body.append(Sentence(clause, citations=(citation,), span=(unit.item.id, s, end)))
+                    break
         for s, e in picked:
             sentence = prose.without_credits(text[s:e], labels)  # the source's words, less a digest's trailing handles
             if sentence != text[s:e]:
@@ -558,11 +726,9 @@ class OfflineWriter:
         unit = story.lead
         citation = _citation(unit)
         body, teller = self._told_by(story)
-        if not body and self._lede_said and story.id == self._lede_said[0] and self._lede_said[1] in self._told:
-            # the lede took what the story had to say: the paragraph says it again rather than vanish
-            self._told.remove(self._lede_said[1])
-            body, teller = self._told_by(story)
-            self._told.append(self._lede_said[1])
+        # the lede took the one sentence the story had: the paragraph names where it comes from
+        # (and a digest's next paragraph on the theme goes on from there) rather than say it twice
+        taken = not body and self._lede_sentence == story.id
         parts: list[Sentence] = []
         previous = story.previous
         if story.status == "update" and previous is not None and previous.told_in:
@@ -572,9 +738,15 @@ class OfflineWriter:
                                   f"[{long_date(previous.told_in)}]({link}):",
                                   citations=(Citation(url=link, source=self.newsletter_name,
                                                       issue_date=previous.told_in),), role="callback"))
-        if not body and not unit.id.endswith(":0"):
+        if taken:
+            alone = f"{_link(unit.item.source_name, unit.item.url)} {source_kind(unit.item.source_kind).verb} it."
+            self._taken[story.id] = alone
+            parts.append(Sentence(alone, citations=(citation,), role="attribution"))
+        elif not body and not unit.id.endswith(":0"):
             return None  # a digest's bullet with no sentence fit to print: its bold lead alone says too little
-        if teller is not unit or not body:
+        if taken:
+            pass
+        elif teller is not unit or not body:
             text = brief(unit)  # a post with only a title still names who made the news
             if text in self._told:  # the lede said it: the paragraph points at the post instead
                 parts.append(Sentence(f"{_link(unit.item.source_name, unit.item.url)} has the announcement.",
