@@ -612,11 +612,13 @@ def test_a_heading_label_is_a_name_the_story_writes_as_one_or_the_noun_phrase_of
     assert label("Kestrel shipped Orion 4.3 with better cost and performance",
                  "Kestrel shipped Orion 4.3 today, and Orion 4.3 costs less.") == "Orion 4.3"
     assert label("I believe there are entire companies right now under AI psychosis") == ""
-    # a heading joins them; a lab's bare name gives way to the subjects beside it
-    assert join_titles(["OpenAI is turning its app into a work surface", "Build agents with the Cursor SDK",
-                        "Harness quality is becoming a first-class differentiator"],
-                       ["OpenAI is turning its app into a work surface.", "Build agents with the Cursor SDK.",
-                        "Harness quality matters."]) == "Cursor SDK and Harness Quality"
+    # a heading joins them; a lab's bare name gives way to the product it names, and after the
+    # section's first story, to the subjects beside it
+    assert join_titles(["OpenAI is turning Codex into a work surface", "Build agents with the Cursor SDK",
+                        "Claude gets a new plan", "Harness quality is becoming a first-class differentiator"],
+                       ["OpenAI is turning Codex into a work surface, and Codex runs on phones.",
+                        "Build agents with the Cursor SDK.", "Claude gets a new plan.",
+                        "Harness quality matters."]) == "Codex, Cursor SDK and Harness Quality"
 
 
 def test_a_maker_opening_a_title_that_is_not_a_headline_is_not_linked_as_its_subject() -> None:
@@ -647,4 +649,28 @@ def test_a_bullet_whose_sentence_opens_with_a_handle_is_told_from_its_bold_lead_
     markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
     assert "reported: The most urgent operational story was the Tarn supply-chain attack. The noteworthy" in markdown
     assert "@secwatch" not in markdown
+    assert verify(markdown, stories).ok
+
+
+def test_one_front_pages_links_share_a_section_and_a_paragraph_and_a_labs_stories_sit_together() -> None:
+    hn = [item(50 + k, source="Hacker News Top 10", kind="hn", title=title, source_id=50,
+               url=f"https://site{k}.example.com/post")
+          for k, title in enumerate(["Quarry Code inserts a co-author line into commits",
+                                     "Tarn acquires Ledger Labs", "Show HN: Forge, guardrails for small models"])]
+    labs = [item(60, source="Orbit News", kind="feed", title="Orbit raises $40M for inference chips",
+                 text="Orbit raised $40M in a Series B to build inference chips, the company said."),
+            item(61, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3 to every team",
+                 text="Kestrel shipped Trace 3 to every team today, with replay of failed runs."),
+            item(62, source="Claude Blog", kind="feed", title="Claude gets a memory for teams",
+                 text="Claude now remembers a team's projects across sessions, Anthropic said on Tuesday."),
+            item(63, source="Anthropic News", kind="feed", title="Anthropic opens an office in Seoul",
+                 text="Anthropic opened an office in Seoul, its third in Asia, with 40 staff.")]
+    stories = [story([whole(it)], 9.0 - n, n) for n, it in enumerate([*labs, *hn])]
+    p = plan_issue(DAY, stories, find_clocks=lambda _u: [])
+    home = {s.lead.item.id: i for i, section in enumerate(p.sections) for s in section}
+    assert home[62] == home[63], "Claude's and Anthropic's stories share a section"
+    assert home[50] == home[51] == home[52], "one front page's links share a section"
+    markdown = render_markdown(writer().write(p))
+    assert markdown.count("Hacker News Top 10 pointed to:") == 1, markdown
+    assert all(f"https://site{k}.example.com/post" in markdown for k in range(3))
     assert verify(markdown, stories).ok

@@ -144,7 +144,7 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
                text_prefix=re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I),
                cap="arXiv flood: an issue tells at most {cap} papers (chosen by rank)", grouped=True),
     SourceKind("hn", detect=_is_hn, signals=_hn_signals, verb="pointed to", brief_verb="pointed to",
-               general_interest=True, title_only=True, forum="Hacker News"),
+               general_interest=True, title_only=True, forum="Hacker News", grouped=True),
     SourceKind("github", detect=_is_github, signals=_github_signals, verb="released", brief_verb="released",
                primary=True),
     SourceKind("podcast", detect=_is_podcast, verb="discussed", brief_verb="released an episode,", spoken=True),

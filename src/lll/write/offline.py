@@ -193,10 +193,16 @@ def _name_runs(title: str, text: str) -> list[tuple[float, int, str]]:
         i = 0
         if s == 0 and opener and tokens[0] == opener.group(1) and opener.group(1).lower() not in GENERIC \
                 and opener.group(1).lower() not in _IMPERATIVE and (not text.strip() or named_in(tokens[0], text)):
-            out.append((1.5 + (0.0 if tokens[0].lower() in FIELD_NAMES else 1.0), 0, tokens[0]))  # "Quill raises …"
+            # "Quill raises …": the headline's subject; a lab's bare name less than the product it names
+            out.append((0.8 if tokens[0].lower() in FIELD_NAMES else 2.5, 0, tokens[0]))
             i = 1
         while i < len(tokens):
             run: list[str] = []
+            if sentence and i == 0 and s == 0 and len(tokens) > 1 and tokens[0][:1].isupper() \
+                    and tokens[0].lower() not in GENERIC and tokens[0].lower() not in _IMPERATIVE \
+                    and not tokens[0].lower().endswith("ing") and named_in(tokens[1], text, title):
+                run.append(tokens[0])  # "Dynamic Workflows are available …": the name opens the headline
+                i = 1
             while i < len(tokens) and (named_in(tokens[i], text, title if sentence else "")
                                        or (run and (tokens[i][:1].isdigit() or tokens[i].lower() in _GENERIC_FIELD))
                                        or (run and tokens[i].lower() in ("of", "for")
@@ -268,13 +274,13 @@ def join_titles(titles: list[str], texts: list[str] | None = None) -> str:
         found = label(title, texts[n] if texts and n < len(texts) else "")
         if not found or any(found.casefold() in p.casefold() or p.casefold() in found.casefold() for p in picked):
             continue
+        if picked and found.lower() in FIELD_NAMES:
+            continue  # a lab's bare name says least: after the section's first story, the others say more
         if words(_join([*picked, found])) > MAX_HEADING_WORDS:
             continue
         picked.append(found)
         if len(picked) == 3:
             break
-    if len(picked) > 1:  # a lab's bare name says least: the section's other subjects name it better
-        picked = [p for p in picked if p.lower() not in FIELD_NAMES] or picked
     return _join(picked)
 
 
@@ -647,6 +653,15 @@ class OfflineWriter:
             if paragraph is None:
                 continue
             alone = self._taken.get(out[-1].story_id or "") if out else None
+            if out and last is not None and source_kind(lead.item.source_kind).title_only \
+                    and last.item.source_id == lead.item.source_id and len(paragraph.sentences) == 2 \
+                    and len(out[-1].sentences) >= 2 and out[-1].sentences[-1].role == "source" \
+                    and [x.role for x in paragraph.sentences] == ["attribution", "source"]:
+                # one front page's links in a row: one paragraph, "Hacker News pointed to:" said once
+                out[-1] = replace(out[-1], sentences=out[-1].sentences + paragraph.sentences[1:],
+                                  also=(*out[-1].also, story.id))
+                last = lead
+                continue
             if same and out and paragraph.sentences[0].role == "attribution" and \
                     all(s.role == "source" for s in paragraph.sentences[1:]):
                 # the digest goes on about one theme: one paragraph, its attribution said once

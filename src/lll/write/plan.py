@@ -184,6 +184,25 @@ def together(a: Story, b: Story) -> bool:
     return any(u.theme and u.item.id == v.item.id and u.theme == v.theme for u in a.units for v in b.units)
 
 
+# The labs whose products a story names: a story about Claude and one about Anthropic share a maker.
+_MAKERS = {"anthropic": "anthropic", "claude": "anthropic", "openai": "openai", "chatgpt": "openai",
+           "codex": "openai", "gpt": "openai", "google": "google", "gemini": "google", "deepmind": "google",
+           "gemma": "google", "xai": "xai", "grok": "xai", "meta": "meta", "llama": "meta", "mistral": "mistral",
+           "deepseek": "deepseek", "qwen": "alibaba", "alibaba": "alibaba", "nvidia": "nvidia",
+           "microsoft": "microsoft", "copilot": "microsoft", "cursor": "cursor", "perplexity": "perplexity"}
+
+
+def maker_of(story: Story) -> str:
+    """The lab a story is about, read from its title's words (else its source's name): "" when none."""
+    lead = story.lead
+    for text in (lead.title, lead.item.source_name):
+        for word in re.findall(r"[A-Za-z]+", text):
+            found = _MAKERS.get(word.lower())
+            if found:
+                return found
+    return ""
+
+
 def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]]:
     """Sections: stories of one item's theme stay together, similar stories join, 2 to 5 sections."""
     if not stories:
@@ -197,6 +216,12 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
             continue
         scored = sorted(((_cos(story, s), i) for i, s in enumerate(sections) if len(s) < settings.section_size),
                         reverse=True)
+        maker = maker_of(story)
+        kin = [i for i, s in enumerate(sections) if maker and len(s) < settings.section_size
+               and any(maker_of(o) == maker for o in s)]
+        if kin and (not scored or scored[0][0] < settings.join_cosine):
+            sections[kin[0]].append(story)  # a lab's stories sit together when nothing closer calls
+            continue
         if scored and (scored[0][0] >= settings.join_cosine or len(sections) >= target):
             sections[scored[0][1]].append(story)
         elif len(sections) < target or not scored:
