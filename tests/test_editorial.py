@@ -674,3 +674,19 @@ def test_one_front_pages_links_share_a_section_and_a_paragraph_and_a_labs_storie
     assert markdown.count("Hacker News Top 10 pointed to:") == 1, markdown
     assert all(f"https://site{k}.example.com/post" in markdown for k in range(3))
     assert verify(markdown, stories).ok
+
+
+def test_a_story_not_in_english_is_left_out_with_its_reason() -> None:
+    from lll.text import looks_english
+    german = item(70, source="Orbit Blog DE", kind="feed",
+                  title="Wie eine Stadt mit 40.000 Einwohnern vormacht, wie KI-Transformation geht",
+                  text="Die Stadt zeigt, wie KI in der Verwaltung eingesetzt wird und warum das nicht nur für "
+                       "große Städte gilt. Mit einer kleinen Gruppe und einem klaren Plan ist die Umsetzung möglich.")
+    english = item(71, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3 to every team",
+                   text="Kestrel shipped Trace 3 to every team today, with replay of failed runs in one click.")
+    assert not looks_english(f"{german.title}. {german.text}") and looks_english(english.text)
+    assert looks_english("Kestrel-Umgebungen and the new Trace 3")  # a borrowed word is not a language
+    p = plan_issue(DAY, [story([whole(german)], 9.0, 1), story([whole(english)], 8.0, 2)],
+                   find_clocks=lambda _u: [])
+    assert [s.lead.item.id for section in p.sections for s in section] == [71]
+    assert any(x.reason.startswith("not in English") for x in p.left_out)

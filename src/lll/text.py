@@ -175,3 +175,19 @@ def clean_title(title: str) -> str:
     rest = title[glued.end():]
     seam = _GLUED_WORD.search(rest)
     return rest[seam.end():] if seam and seam.start() < 40 else rest
+
+
+_ENGLISH = frozenset("the a an and of to in is are was for on with that this by from as it its be at or "
+                     "not have has will can new how why what we our you your they their".split())
+_OTHER = frozenset("der die das und ist nicht mit wie eine einer ein für auf zu den dem des sich warum "
+                   "le la les et est une des pour dans avec qui que el los las por para una del con es "
+                   "il che di della per non sono".split())
+
+
+def looks_english(text: str) -> bool:
+    """Whether a text reads as English, by its function words ("the", "and") against those of
+    German, French, Spanish and Italian ("und", "les", "los", "della"). Short texts pass."""
+    found = re.findall(r"[a-zäöüßéèàáíóúñ]+", text[:600].lower())
+    english = sum(w in _ENGLISH for w in found)
+    other = sum(w in _OTHER for w in found)
+    return other < 3 or english >= other

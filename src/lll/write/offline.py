@@ -166,6 +166,8 @@ def named_in(token: str, text: str, title: str = "") -> bool:
     if not core or core[:1] in "$€£" or core[:1].isdigit() or core.lower() in GENERIC \
             or core.lower() in _GENERIC_FIELD:
         return False
+    if re.fullmatch(r"[A-Z]{1,5}-[a-z][a-z-]*", core):
+        return False  # "AI-native", "LLM-based": a compound word, not a name
     if any(c.isdigit() for c in core) or any(c.isupper() for c in core[1:]) or core.lower() in FIELD_NAMES:
         return True
     plain = re.sub(r"https?://\S+|@\w+|\S+\.(?:com|ai|org|io|dev)\S*", " ", text)
@@ -215,9 +217,9 @@ def _name_runs(title: str, text: str) -> list[tuple[float, int, str]]:
                 continue
             found = " ".join(run).strip(" -–—:,").removesuffix("’s").removesuffix("'s")
             cores = [t.strip("’'s") for t in run]
-            score = (2.0 if any(_GENERIC_FIELD.isdisjoint({c.lower()}) and (any(ch.isdigit() for ch in c)
-                                or any(ch.isupper() for ch in c[1:])) and c.lower() not in FIELD_NAMES
-                                for c in cores) else 0.0)
+            score = (2.0 if any(c.lower() not in _GENERIC_FIELD | FIELD_NAMES and (
+                any(ch.isdigit() for ch in c) or any(ch.isupper() for ch in c[1:]) and any(ch.islower() for ch in c))
+                for c in cores) else 0.0)  # "GPT-5.5", "SynthID"; not "XIV"
             score += 1.0 if any(c.lower() not in FIELD_NAMES for c in cores) else 0.0
             score += 0.5 if len(run) > 1 else 0.0
             out.append((score, s, found))

@@ -14,6 +14,7 @@ import numpy as np
 from lll.kinds import source_kind
 from lll.stories.entities import entities, shared
 from lll.stories.model import LeftOut, Story
+from lll.text import looks_english
 from lll.stories.units import StoryUnit
 from lll.text import MONTHS
 from lll.write.prose import printable
@@ -141,6 +142,9 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
         if story.relevance < OFF_FIELD:
             left.append(LeftOut(**what, reason="off-field: only general-interest sources tell it, and it names "
                                                "nothing of the field"))
+            continue
+        if not looks_english(f"{story.lead.title}. {story.lead.text}"):
+            left.append(LeftOut(**what, reason="not in English, the language the issue is written in"))
             continue
         if story.score < settings.min_score:
             left.append(LeftOut(**what, reason=f"score {story.score:.2f} is below the bar of {settings.min_score:g}"))
