@@ -690,3 +690,20 @@ def test_a_story_not_in_english_is_left_out_with_its_reason() -> None:
                    find_clocks=lambda _u: [])
     assert [s.lead.item.id for section in p.sections for s in section] == [71]
     assert any(x.reason.startswith("not in English") for x in p.left_out)
+
+
+def test_a_front_page_covering_a_story_is_named_with_its_points_not_as_a_link_to_someone_elses_post() -> None:
+    digest = item(80, source="The Digest", kind="newsletter", title="Orion 3.5 Flash rolls out",
+                  text="Orion 3.5 Flash began a broader rollout in the Helios app, with free access in 40 countries. "
+                       "Helios claims it runs at 4x the speed of comparable models for under half the cost.",
+                  url="https://digest.example.com/issues/80")
+    hn = replace(item(81, source="Hacker News Top 10", kind="hn", title="Orion 3.5 Flash",
+                      url="https://helios.example.com/blog/orion-3-5-flash"), signals={"points": 219})
+    same = replace(hn, id=82, url="https://digest.example.com/issues/80")
+    for other, expected in ((hn, "Hacker News Top 10 ([the article](https://helios.example.com/blog/orion-3-5-flash),"
+                                  " 219 points)"),
+                            (same, "It was also covered by Hacker News Top 10 (219 points).")):
+        stories = [story([whole(digest), whole(other)], 9.0, 1)]
+        markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
+        assert expected in markdown, markdown
+        assert "[Hacker News Top 10](" not in markdown

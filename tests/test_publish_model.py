@@ -59,7 +59,9 @@ def test_relative_callbacks_and_a_leading_rule(tmp_path: Path) -> None:
     assert "](https://ex.example/l/2026-04-09.html)" in issue.body_markdown
     assert issue.body_markdown.startswith("***"), "a body never starts with --- (front matter on DEV)"
     plain = load_issue(issues, DAY)
-    assert "](2026-04-09.md)" in plain.body_markdown and plain.url == ""
+    # with no archive to link, a target would get a dead relative link: the date stays, unlinked
+    assert "discussed here on April 9." in plain.body_markdown and plain.url == ""
+    assert "2026-04-09.md" not in plain.body_markdown and "2026-04-09.md" not in plain.html
     with pytest.raises(PublishError, match="lll draft --date 2026-04-11"):
         load_issue(issues, "2026-04-11")
 

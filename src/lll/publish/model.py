@@ -15,6 +15,7 @@ from lll.errors import LLLError, PublishError
 from lll.publish.render import Anchor, render_html, render_text
 
 _RELATIVE_ISSUE_LINK = re.compile(r"\]\((\d{4}-\d{2}-\d{2})\.md\)")
+_RELATIVE_ISSUE_CALLBACK = re.compile(r"\[([^\]]*)\]\(\d{4}-\d{2}-\d{2}\.md\)")
 _TAG_CHARS = re.compile(r"[^a-z0-9]")
 
 #: Ledger states that mean "the target holds this content" (nothing to do if the hash matches).
@@ -147,6 +148,8 @@ def load_issue(issues_dir: Path, day: str, *, base_url: str = "", newsletter: st
     front, body = split_markdown(markdown)
     if base_url:
         body = _RELATIVE_ISSUE_LINK.sub(lambda m: f"]({issue_url(base_url, m.group(1))})", body)
+    else:  # no archive to point at: "discussed here on May 19" stays, unlinked, rather than a dead link
+        body = _RELATIVE_ISSUE_CALLBACK.sub(r"\1", body)
     data: dict[str, Any] = dict(document) if document is not None else {}
     json_path = issues_dir / f"{day}.json"
     if document is None and json_path.exists():

@@ -496,6 +496,14 @@ def _coverage_link(unit: StoryUnit, linked: str) -> str:
     """How "It was also covered by …" links a unit: its source's name to the item, or for a
     forum's item its discussion (and the article, when the paragraph does not link it yet)."""
     thread = thread_of(unit)
+    if not thread and source_kind(unit.item.source_kind).forum:
+        # a front page linking the very article told: its name and its points, not a second link to it
+        points = unit.item.signals.get("points")
+        counted = f"{points:,} points" if isinstance(points, int) and points else ""
+        if f"]({unit.item.url})" in linked or unit.item.url in linked:
+            return f"{unit.item.source_name} ({counted})" if counted else unit.item.source_name
+        article = _link("the article", unit.item.url)
+        return f"{unit.item.source_name} ({article}, {counted})" if counted else f"{unit.item.source_name} ({article})"
     if not thread:
         return _link(unit.item.source_name, unit.item.url)
     where = "a " + _link(f"discussion on {source_kind(unit.item.source_kind).forum}", thread)
