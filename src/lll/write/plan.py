@@ -14,9 +14,8 @@ import numpy as np
 from lll.kinds import source_kind
 from lll.stories.entities import entities, shared
 from lll.stories.model import LeftOut, Story
-from lll.text import looks_english
 from lll.stories.units import StoryUnit
-from lll.text import MONTHS
+from lll.text import MONTHS, looks_english
 from lll.write.prose import printable
 
 OFF_FIELD = -0.5  # a story's relevance below this: told only by general-interest sources, outside the field
