@@ -485,6 +485,13 @@ def test_a_lab_how_to_and_a_feature_only_its_maker_tells_do_not_outrank_the_news
     assert any("only its maker tells" in r for r in why_feature)
     assert any(r.startswith("a launch or release") for r in why_model)
     assert model_score > feature_score > guide_score
+    # a vendor's pitch or tutorial reads as advice too; a deal it announces does not
+    from lll.stories.rank import GUIDE
+    assert all(GUIDE.search(t) for t in ("Supercharge your integration workflow with the Orbit MCP server",
+                                         "Leveling up Orbit Cloud security", "Build a coding assistant with Orbit",
+                                         "Turn your data into an AI-ready knowledge base"))
+    assert not any(GUIDE.search(t) for t in ("Building a new AI services company with Tarn Capital",
+                                             "Orbit raises $40M", "Introducing Orbit 4.8"))
 
 
 def test_a_brief_names_the_maker_only_where_its_post_does() -> None:

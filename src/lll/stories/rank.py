@@ -25,7 +25,8 @@ _MAJOR = re.compile(r"\b[A-Za-z][\w-]*[- ]?\d+(?:\.\d+)*\b|\$\d|\b(?:model|partn
 # What a blog posts that is not news: a how-to, a guide, a customer's case study, advice.
 GUIDE = re.compile(
     r"^(?:how|why|what|when|where|tips|lessons|a (?:look|guide|primer)|guide|tutorial|"
-    r"(?:building|getting started|working|developing) with)\b|"
+    r"(?:building|getting started|working|developing) with|"
+    r"supercharge|level(?:ing)? up|boost|unlock|turn|build|create|accelerate|simplify|streamline|master)\b|"
     r"\b(?:best practices|playbook|a look at|how to|a guide|guide to|tutorial|tips for|lessons from|deep dive|"
     r"case study|customer story|explained|webinar|101)\b|^[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)* (?:uses|used) ", re.I)
 _HEADLINE_BREAK = re.compile(r",\s|;\s|:\s|\s[—–]\s|\s(?:and|plus|as|while)\s")
