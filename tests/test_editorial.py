@@ -714,3 +714,16 @@ def test_a_front_page_covering_a_story_is_named_with_its_points_not_as_a_link_to
         markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
         assert expected in markdown, markdown
         assert "[Hacker News Top 10](" not in markdown
+
+
+def test_two_title_only_posts_of_one_blog_are_both_told_though_their_briefs_share_the_wording() -> None:
+    posts = [item(90 + k, source="Orbit Blog", kind="feed", title=title, text=title,
+                  url=f"https://orbit.example.com/blog/{k}")
+             for k, title in enumerate(["Code with Orbit SF 2026: building on the exponential",
+                                        "Orbit for the legal industry"])]
+    lead = item(92, source="Kestrel News", kind="feed", title="Kestrel ships Trace 3",
+                text="Kestrel shipped Trace 3 to every team today, with replay of failed runs in one click.")
+    stories = [story([whole(lead)], 9.0, 1), *(story([whole(p)], 8.0 - k, 2 + k) for k, p in enumerate(posts))]
+    markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
+    assert "published “Code with Orbit SF 2026: building on the exponential”." in markdown
+    assert "published “Orbit for the legal industry”." in markdown

@@ -777,7 +777,7 @@ class OfflineWriter:
                 parts.append(Sentence(f"{_link(unit.item.source_name, unit.item.url)} has the announcement.",
                                       citations=(citation,), role="attribution"))
             elif (printable_brief(text)
-                  and (teller is not unit or not prose.repeats(text, self._told))):
+                  and (teller is not unit or not prose.repeats(unit.item.title, self._told))):
                 self._told.append(text)
                 parts.append(Sentence(linked_brief(unit, text), citations=(citation,), role="source"))
             elif not body:
