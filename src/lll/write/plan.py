@@ -237,22 +237,22 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     return [_adjacent(section) for section in sections]
 
 
+def _part_before(story: Story, lead: StoryUnit) -> int:
+    """The latest part of ``lead``'s digest theme that ``story`` holds before it (-1: none)."""
+    return max((u.theme_part for u in story.units if u.theme and u.item.id == lead.item.id
+                and u.theme == lead.theme and u.theme_part < lead.theme_part), default=-1)
+
+
 def _adjacent(section: list[Story]) -> list[Story]:
     """The section in rank order, except that a story told together with an earlier one (one
     digest theme) follows it at once."""
     out: list[Story] = []
     for story in section:
         mates = [i for i, s in enumerate(out) if together(story, s)]
-        lead = story.lead
-
-        def before(s: Story) -> int:  # the latest part of this story's digest theme that ``s`` holds before it
-            return max((u.theme_part for u in s.units if u.theme and u.item.id == lead.item.id
-                        and u.theme == lead.theme and u.theme_part < lead.theme_part), default=-1)
-
-        held = [i for i in mates if before(out[i]) >= 0]
+        held = [i for i in mates if _part_before(out[i], story.lead) >= 0]
         # right after the story holding the theme's part before it ("the raise, and what it pays for"),
         # else after the last story it is told with
-        at = max(held, key=lambda i: (before(out[i]), i)) if held else max(mates, default=-1)
+        at = max(held, key=lambda i: (_part_before(out[i], story.lead), i)) if held else max(mates, default=-1)
         out.insert(at + 1 if at >= 0 else len(out), story)
     return out
 
