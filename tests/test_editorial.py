@@ -727,3 +727,18 @@ def test_two_title_only_posts_of_one_blog_are_both_told_though_their_briefs_shar
     markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
     assert "published “Code with Orbit SF 2026: building on the exponential”." in markdown
     assert "published “Orbit for the legal industry”." in markdown
+
+
+def test_two_sources_telling_one_named_release_share_a_section_side_by_side() -> None:
+    a = item(95, source="Windsail Blog", kind="feed", title="Orion 4.7 (fast mode) is now available in Windsail",
+             text="Orion 4.7 fast mode is now available in Windsail, with 2.5x higher output speed.")
+    b = item(96, source="The Digest", kind="newsletter", title="Helios Orion 4.7 fast mode",
+             text="Helios' fast mode for Orion 4.7 reached its API, at 2.5x the speed for 6x the cost.")
+    others = [item(97 + k, source=f"Lab {k}", kind="feed", title=f"Lab {k} ships Widget {k}",
+                   text=f"Lab {k} shipped Widget {k} to all users today, with a 2x speedup.") for k in range(6)]
+    stories = [story([whole(a)], 9.0, 1), *(story([whole(o)], 8.0 - k, 2 + k) for k, o in enumerate(others)),
+               story([whole(b)], 3.0, 9)]
+    p = plan_issue(DAY, stories, find_clocks=lambda _u: [])
+    home = next(section for section in p.sections if any(s.lead.item.id == 95 for s in section))
+    ids = [s.lead.item.id for s in home]
+    assert ids.index(96) == ids.index(95) + 1

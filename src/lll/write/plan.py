@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 
 from lll.kinds import source_kind
-from lll.stories.entities import entities, shared
+from lll.stories.entities import entities, shared, specific
 from lll.stories.model import LeftOut, Story
 from lll.stories.units import StoryUnit
 from lll.text import MONTHS, looks_english
@@ -183,6 +183,8 @@ def together(a: Story, b: Story) -> bool:
         return True
     if x.item.id == y.item.id and x.theme == y.theme:
         return True
+    if shared(specific(x.title), specific(y.title)):
+        return True  # "Opus 4.7 (fast mode) is now available in Windsurf" and "Claude Opus 4.7 fast mode"
     # a digest paragraph that follows up a theme whose opening another story holds as its coverage
     return any(u.theme and u.item.id == v.item.id and u.theme == v.theme for u in a.units for v in b.units)
 
