@@ -218,6 +218,8 @@ def test_a_scraped_title_loses_the_date_and_category_glued_to_it() -> None:
         "Donating our open-source alignment tool"
     assert clean_title("Apr 30, 2026Societal ImpactsHow people ask Claude for guidance") == \
         "How people ask Claude for guidance"
+    assert clean_title("May 14, 2026Policy2028: Two scenarios for global AI leadership") == \
+        "2028: Two scenarios for global AI leadership"
     assert clean_title("Natural Language Autoencoders: Turning thoughts into text") == \
         "Natural Language Autoencoders: Turning thoughts into text"
     # the other shape of the same scraper: category, date, title, then the post's summary, all glued
@@ -742,3 +744,13 @@ def test_two_sources_telling_one_named_release_share_a_section_side_by_side() ->
     home = next(section for section in p.sections if any(s.lead.item.id == 95 for s in section))
     ids = [s.lead.item.id for s in home]
     assert ids.index(96) == ids.index(95) + 1
+
+
+def test_a_feed_speaking_about_itself_is_left_out() -> None:
+    notice = item(110, source="Tarn Lab", kind="feed", title="[NOTICE] This feed is no longer maintained",
+                  text="Tarn Lab now publishes an official RSS feed at a new address.")
+    news = item(111, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3 to every team",
+                text="Kestrel shipped Trace 3 to every team today, with replay of failed runs in one click.")
+    p = plan_issue(DAY, [story([whole(notice)], 9.0, 1), story([whole(news)], 8.0, 2)], find_clocks=lambda _u: [])
+    assert [s.lead.item.id for section in p.sections for s in section] == [111]
+    assert any(x.reason == "a notice about the feed itself, not news" for x in p.left_out)

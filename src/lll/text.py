@@ -173,6 +173,9 @@ def clean_title(title: str) -> str:
     if not glued:
         return title
     rest = title[glued.end():]
+    numbered = re.match(r"[A-Z][a-z]{3,}(?=\d)", rest)  # "Policy2028: Two scenarios …": a category, then "2028: …"
+    if numbered:
+        return rest[numbered.end():]
     seam = _GLUED_WORD.search(rest)
     return rest[seam.end():] if seam and seam.start() < 40 else rest
 

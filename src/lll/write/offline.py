@@ -272,18 +272,20 @@ def join_titles(titles: list[str], texts: list[str] | None = None) -> str:
                 and prose.printable(f"{whole}.", 3) and not prose.first_person(whole)):
             return title_case(whole)
     picked: list[str] = []
+    bare: list[str] = []
     for n, title in enumerate(titles):
         found = label(title, texts[n] if texts and n < len(texts) else "")
         if not found or any(found.casefold() in p.casefold() or p.casefold() in found.casefold() for p in picked):
             continue
-        if picked and found.lower() in FIELD_NAMES:
-            continue  # a lab's bare name says least: after the section's first story, the others say more
+        if found.lower() in FIELD_NAMES:
+            bare.append(found)  # a lab's bare name says least: the section's other subjects say more
+            continue
         if words(_join([*picked, found])) > MAX_HEADING_WORDS:
             continue
         picked.append(found)
         if len(picked) == 3:
             break
-    return _join(picked)
+    return _join(picked or bare[:1])
 
 
 SHORT_NOTE = "A short issue: few new stories met the bar since the last one."

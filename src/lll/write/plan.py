@@ -100,6 +100,12 @@ def _cos(a: Story, b: Sequence[Story]) -> float:
     return float(a.vector @ centre / (np.linalg.norm(centre) + 1e-9))
 
 
+# A feed speaking about itself: "[NOTICE] This feed is no longer maintained", "… now publishes an RSS feed".
+FEED_NOTICE = re.compile(r"^\s*\[notice\]|\bthis (?:rss |atom )?feed (?:is no longer|has moved|will no longer|is "
+                         r"deprecated)|\bpublishes an (?:official )?(?:rss|atom) feed\b|\bnew feed (?:url|address)\b",
+                         re.I)
+
+
 def is_changelog(story: Story) -> bool:
     item = story.lead.item
     return bool(re.search(r"change ?log|release notes", f"{item.source_name} {item.url}", re.I))
@@ -141,6 +147,9 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
         if story.relevance < OFF_FIELD:
             left.append(LeftOut(**what, reason="off-field: only general-interest sources tell it, and it names "
                                                "nothing of the field"))
+            continue
+        if FEED_NOTICE.search(f"{story.lead.item.title}\n{story.lead.text[:300]}"):
+            left.append(LeftOut(**what, reason="a notice about the feed itself, not news"))
             continue
         if not looks_english(f"{story.lead.title}. {story.lead.text}"):
             left.append(LeftOut(**what, reason="not in English, the language the issue is written in"))
