@@ -372,7 +372,9 @@ def _resolve_month(m: re.Match[str], reference: date) -> _Resolution | None:
 
 
 #: A sentence about quantisation: its "Q4" is a bit width ("from Q4 to Q6", "Q4_K_M", "Q8_0").
-_QUANTISED: Final = re.compile(r"\bQ(?:[05-9]|\d{2,}|\d_\w*)\b|\bquanti[sz]|\bGGUF\b|\bbits?\b|\bbit-width", re.IGNORECASE)
+_QUANTISED: Final = re.compile(
+    r"\bQ(?:[05-9]|\d{2,}|\d_\w*)\b|\bquanti[sz]|\bGGUF\b|\b\d+[- ]?bits?\b|\bbit-width", re.IGNORECASE
+)
 
 
 def _resolve_quarter(m: re.Match[str], reference: date) -> _Resolution | None:
@@ -707,7 +709,7 @@ def _cues(sentence: str, hit: _Hit) -> list[_Cue]:
     return cues
 
 
-#: Phrases that end a period ("limits raised through July 13"): what follows them is another clause.
+#: Prepositions that end a period ("limits raised through July 13").
 _UNTIL_PREPS: Final = frozenset({"through", "thru", "until", "till"})
 
 
@@ -720,9 +722,11 @@ class _Reading:
 
 def _looks_forward(sentence: str, hit: _Hit) -> _Reading:
     """Whether the phrase of ``hit`` in ``sentence`` looks forward, and how strongly."""
-    cues = _cues(sentence, hit)
     if hit.prep in _UNTIL_PREPS and hit.resolution.kind == "date":
-        cues = [c for c in cues if c.before]
+        # "limits raised through July 13", "seats with no fee through end of June": whatever the verb,
+        # a period that ends on a date ahead is a clock; a past date is not moved to next year.
+        return _Reading(True, False, may_roll=False)
+    cues = _cues(sentence, hit)
     if hit.resolution.kind == "horizon" and not hit.resolution.inherent \
             and not any(c.kind == "strong" for c in cues):
         return _Reading(False)  # "in 14 days", "within 4 days" without "will": a duration, not a date ahead

@@ -238,16 +238,19 @@ def same_clock(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return len(wa & wb) >= max(4, 0.5 * min(len(wa), len(wb)))
 
 
+WATCH_BELOW_CUT = 3  # the watch list also reads this many issues' worth of stories just below the cut
+
+
 def _watchable(chosen: Sequence[Story], stories: Sequence[Story],
                find_clocks: Callable[[StoryUnit], list[ClockFinding]],
                settings: PlanSettings) -> Iterator[tuple[Story, StoryUnit, ClockFinding]]:
     """The forward-looking sentences a watch list may quote, best first: those of the issue's
-    stories in its order, then of the stories just below the cut (the next ``max_stories`` that
-    clear the bar) — never a repeat, an off-field story or forum chatter. Every unit of a story
+    stories in its order, then of the stories just below the cut (the next ``WATCH_BELOW_CUT ×
+    max_stories`` that clear the bar) — never a repeat, an off-field story or forum chatter. Every unit of a story
     counts, its lead first and then its coverage (a lab's post told as another's coverage)."""
     ids = {s.id for s in chosen}
     below = [s for s in stories if s.id not in ids and s.status != "repeat" and s.score >= settings.min_score
-             and s.relevance >= OFF_FIELD][:settings.max_stories]
+             and s.relevance >= OFF_FIELD][:WATCH_BELOW_CUT * settings.max_stories]
     for story in [*chosen, *below]:
         if story.lead.kind == "community":
             continue
