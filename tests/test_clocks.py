@@ -536,6 +536,9 @@ MAY_7 = date(2026, 5, 7)
         ("The model is available in the app today, and via APIs in coming weeks.", "in coming weeks",
          date(2026, 5, 28)),
         ("Enterprise plans follow over coming months.", "over coming months", date(2026, 8, 5)),
+        # an offer: the horizon belongs to the -ing verb before it, not to "offered"
+        ("The lab offered two months of free usage to customers switching in the next 30 days.",
+         "in the next 30 days", date(2026, 6, 6)),
     ],
 )
 def test_forward_statements_of_real_digests(sentence: str, phrase: str, due: date) -> None:
@@ -560,6 +563,7 @@ def test_forward_statements_of_real_digests(sentence: str, phrase: str, due: dat
         "The full issue arrives on Friday as usual.",  # a newsletter's own schedule
         "Our next episode drops on Tuesday.",
         "Codex went on doubling revenue in under seven days.",
+        "The model kept improving over the next 30 days.",  # a past narrative, no one's condition ahead
         "The product launched on May 3.",
     ],
 )

@@ -618,7 +618,8 @@ _PAST_VERBS: Final = (
     "dropped generated spent signed filed joined departed won lost trained achieved succeeded "
     "performed passed entered exited outperformed surpassed topped doubled tripled led made saw "
     "got gave built wrote said told added updated replaced merged fixed deployed tested measured "
-    "hit rolled kicked wrapped took occurred debuted demonstrated hired fired sued settled"
+    "hit rolled kicked wrapped took occurred debuted demonstrated hired fired sued settled "
+    "kept ran brought became broke chose drew flew spoke threw understood sent"
 ).split()
 #: "is/are …ing" words that are adjectives ("is interesting") or cues of their own ("are planning to").
 _NOT_PROGRESSIVE: Final = (
@@ -713,6 +714,14 @@ def _cues(sentence: str, hit: _Hit) -> list[_Cue]:
 _UNTIL_PREPS: Final = frozenset({"through", "thru", "until", "till"})
 
 
+#: A horizon right after "customers/users … -ing" ("customers switching in the next 30 days") is
+#: that verb's: an offer's condition ahead, whatever the sentence's main verb.
+_CONDITION_AHEAD: Final = re.compile(
+    r"\b(?:customers|users|teams|developers|subscribers|businesses|companies|organi[sz]ations|accounts|anyone|"
+    r"those|people|students|researchers)\s+(?!(?:during|nothing|something|anything|everything)\b)[a-z]{3,}ing\s+$"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Reading:
     forward: bool
@@ -738,6 +747,8 @@ def _looks_forward(sentence: str, hit: _Hit) -> _Reading:
         return _Reading(True, strong, may_roll=nearest.kind != "progressive")
     if hit.resolution.inherent:
         left, right = _clause(sentence, hit.start, hit.end)
+        if _CONDITION_AHEAD.search(sentence, left, hit.start):
+            return _Reading(True, True)  # "free usage for customers switching in the next 30 days"
         outside = sentence[left : hit.start] + " " + sentence[hit.end : right]
         if any(w not in _NOT_PAST_ED for w in _GENERIC_PAST.findall(outside)):
             return _Reading(False)  # a past verb the cue list lacks: "tested", "deployed"
