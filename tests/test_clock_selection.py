@@ -9,6 +9,7 @@ ours, in the shape of AI digests and lab posts of May 2026.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from lll.draft import find_clocks
 from lll.stories.model import Story
 from lll.stories.units import ItemView, StoryUnit
+from lll.write.offline import OfflineWriter
 from lll.write.plan import WATCH_BELOW_CUT, DueClock, Plan, PlanSettings, plan_issue
 
 DAY = "2026-05-19"
@@ -159,3 +161,14 @@ def test_a_digest_sentence_is_watched_less_the_handles_it_ends_on() -> None:
 def test_a_date_inside_the_credits_is_not_watched() -> None:
     it = item(1, "The lab shipped the new model today, per @lab on June 2.", kind="newsletter")
     assert find_clocks(unit(it), date.fromisoformat(DAY)) == []
+
+
+def test_a_clock_from_coverage_is_headed_by_that_unit_and_cites_it() -> None:
+    lead = unit(item(1, FILLER))
+    post = item(2, "Free users must migrate before the Orca CLI stops serving requests on June 18, 2026.")
+    post = replace(post, title="Orca CLI Retirement")
+    p = plan([story(1, 9.0, lead, unit(post)), plain(3, 8.0), plain(4, 7.0), plain(5, 6.0)])
+    (entry,) = OfflineWriter("Large Language Letters", ("ai",), lambda day: f"{day}.md").write(p).clocks
+    assert entry.heading == "Orca CLI Retirement"
+    assert entry.item_id == 2 and entry.due == "2026-06-18"
+    assert entry.paragraph.markdown.startswith(f"[Lab 2 Blog]({post.url}) noted: Free users must migrate")

@@ -21,7 +21,26 @@ Rules (each one tested in ``tests/test_clocks.py``):
   "launched", "released", "last week", "ago", ...). Phrases that say the future
   by themselves ("over the next 30 days", "in the coming weeks", "next
   Tuesday", "later this month", "tomorrow") need no other cue, but a past cue
-  nearer to them still rejects them.
+  nearer to them still rejects them. "in coming weeks" reads as "in the coming
+  weeks".
+- **Starts, ends and obligations.** "starting / beginning / effective June 1"
+  look forward by their preposition; "must", "needs to", "stops", "sunsets",
+  "moves / switches / transitions to" are forward cues ("users must migrate
+  before the CLI stops serving requests on June 18").
+- **A period that ends** ("limits raised through July 13", "discounts extended
+  until June 30"): a ``through / until`` date ahead is a clock whatever the
+  verb; a yearless date already past is not moved to next year.
+- **Present progressive** ("Google is turning Fitbit into … on May 26") looks
+  forward when its date is ahead; it never moves a past date to next year.
+- **Durations are not dates.** A counted span without "from now" ("in 14
+  days", "within 4 days", "in 24 months") needs a strong cue ("will",
+  "expected"); without one it measures how long something took. An offer's
+  horizon after "customers / users … -ing" ("for customers switching in the
+  next 30 days") is a clock whatever the main verb.
+- **Not dates at all:** "Q4" in a sentence about quantisation ("from Q4 to Q6",
+  "Q8_0", "GGUF", "4-bit"); "month-end close" or "year-end review" without a
+  preposition; and a publication's own schedule ("The full issue arrives on
+  Friday", "see you next week").
 - **Due dates** are resolved against the reference date:
 
   ============================  ====================================  =========
