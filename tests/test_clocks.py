@@ -501,3 +501,92 @@ def test_extraction_is_fast_on_a_long_item() -> None:
     clocks = extract_clocks(paragraph * 200, FRIDAY)
     assert len(clocks) == 400
     assert time.perf_counter() - started < 5
+
+
+# ----------------------------------------------------------------- shapes of real digests (May 2026)
+# Our own sentences in the shape of forward statements found in AI digests and lab posts.
+
+MAY_7 = date(2026, 5, 7)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "phrase", "due"),
+    [
+        # a start date: "starting / beginning / effective <date>"
+        ("Pricing change: the service moves to metered billing starting June 1.", "starting June 1",
+         date(2026, 6, 1)),
+        ("The new quota applies beginning June 3.", "beginning June 3", date(2026, 6, 3)),
+        ("The revised terms are effective June 10.", "effective June 10", date(2026, 6, 10)),
+        # present progressive with a date ahead
+        ("The company is folding its tracker app into a new health app on May 26, with a coach.", "on May 26",
+         date(2026, 5, 26)),
+        ("Both labs are hosting a joint demo day on June 2.", "on June 2", date(2026, 6, 2)),
+        # a period that ends: "through / until <date>", whatever the clause after it says
+        ("The lab raised weekly limits by 50% through July 13, stacked on the previously announced increase.",
+         "through July 13", date(2026, 7, 13)),
+        ("Cache discounts run until June 30.", "until June 30", date(2026, 6, 30)),
+        ("The lab launched seats with no fee for business customers through end of June.", "through end of June",
+         date(2026, 6, 30)),
+        # an obligation before a date
+        ("Free users must migrate to the new tool before the old CLI stops serving requests on June 18, 2026.",
+         "on June 18, 2026", date(2026, 6, 18)),
+        # a reported change in the present tense
+        ("The lab announced its assistant moves to usage-based billing on June 1.", "on June 1", date(2026, 6, 1)),
+        # a horizon without its article
+        ("The model is available in the app today, and via APIs in coming weeks.", "in coming weeks",
+         date(2026, 5, 28)),
+        ("Enterprise plans follow over coming months.", "over coming months", date(2026, 8, 5)),
+        # an offer: the horizon belongs to the -ing verb before it, not to "offered"
+        ("The lab offered two months of free usage to customers switching in the next 30 days.",
+         "in the next 30 days", date(2026, 6, 6)),
+    ],
+)
+def test_forward_statements_of_real_digests(sentence: str, phrase: str, due: date) -> None:
+    clock = only_clock(sentence, MAY_7)
+    assert (clock.phrase, clock.due) == (phrase, due)
+    assert_offsets(sentence, clock)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The model shows a huge quality gain from Q4 to Q6 for coding agents.",  # quantisation, not quarters
+        "Moving the model from Q4 to Q8_0 doubled its memory.",
+        "Any claimed jump from Q4 needs the exact GGUF scheme named.",
+        "The lab launched agent templates for pitch generation, KYC screening and month-end close.",
+        "An estimate suggests a run feasible in roughly 14 days on a large cluster.",  # a duration
+        "One agent committed 180 crimes and went extinct within 4 days.",
+        "Capability improved 4.7x in 24 months, a doubling every 10.7 months.",
+        "Prices rose 20% from January through April.",  # a period that has ended
+        "The beta ran through May 3.",
+        "The team is recovering from an outage on May 1.",  # progressive, but the date has passed
+        "The full issue arrives on Friday as usual.",  # a newsletter's own schedule
+        "Our next episode drops on Tuesday.",
+        "Codex went on doubling revenue in under seven days.",
+        "The model kept improving over the next 30 days.",  # a past narrative, no one's condition ahead
+        "The product launched on May 3.",
+    ],
+)
+def test_backward_or_unrelated_dates_of_real_digests(sentence: str) -> None:
+    assert extract_clocks(sentence, MAY_7) == []
+
+
+def test_a_quarter_still_counts_beside_a_year_in_a_quantisation_free_sentence() -> None:
+    assert only_clock("The lab will ship the chip in Q4.", MAY_7).due == date(2026, 12, 31)
+    # the year makes a quarter unambiguous, even where bit widths are discussed
+    assert only_clock("The GGUF builds will land in Q4 2026.", MAY_7).due == date(2026, 12, 31)
+
+
+def test_a_progressive_statement_does_not_move_a_past_date_to_next_year() -> None:
+    assert extract_clocks("The team is hosting its summit on January 20.", MAY_7) == []
+    assert only_clock("The team will host its summit on January 20.", date(2026, 12, 20)).due == date(2027, 1, 20)
+
+
+def test_year_end_with_a_preposition_is_still_a_date() -> None:
+    clock = only_clock("The lab expects to open the program by year-end.", MAY_7)
+    assert clock.due == date(2026, 12, 31)
+
+
+def test_an_issue_that_is_a_problem_is_not_a_newsletter() -> None:
+    clock = only_clock("The issue will be fixed by May 20.", MAY_7)
+    assert clock.due == date(2026, 5, 20)

@@ -49,6 +49,7 @@ from lll.write.offline import (
     with_short_note,
 )
 from lll.write.plan import ClockFinding, Plan, plan_issue
+from lll.write.prose import without_credits
 from lll.write.provenance import issue_json, written_story_ids
 from lll.write.render import render_markdown
 
@@ -106,9 +107,14 @@ def _item_view(row: Any) -> ItemView:
 
 
 # A clock is something the source says will happen: its sentence must say so.
+# "starting June 1", "through July 13", "must … before", "is turning … on May 26" say so too.
 _FORWARD = re.compile(r"\b(will|'ll|shall|expect(?:s|ed)?|plan(?:s|ned)?|scheduled|slated|upcoming|coming|next|"
                       r"launch(?:es|ing)?|opens|closes?|begins?|starts?|due|deadline|set to|aims? to|"
-                      r"going to|is to|are to|until|ahead)\b", re.I)
+                      r"going to|is to|are to|until|ahead|starting|beginning|effective|through|before|must|"
+                      r"stops?|sunsets?|(?:moves?|switch(?:es)?|transitions?) to|(?:is|are) (?:\w+ly )?\w{2,}ing)\b",
+                      re.I)
+#: A clock is watched within a year; a date further out ("through May 2029") is a plan, not a clock.
+_MAX_CLOCK_DAYS = 366
 
 
 def find_clocks(unit: StoryUnit, today: date | None = None) -> list[ClockFinding]:
@@ -117,13 +123,21 @@ def find_clocks(unit: StoryUnit, today: date | None = None) -> list[ClockFinding
     sentence never runs from a heading into the paragraph under it. A date already reached on
     ``today`` (the issue's date) is news, not a clock to watch."""
     found = []
+    labels = frozenset(" ".join(link.text.split()) for link in unit.links if link.text)
     for line in re.finditer(r"[^\n]+", unit.text):
         for c in extract_clocks(line.group(0), unit.item.published.date()):
             if c.precision == "year" or not c.text.rstrip("\"'”’)").endswith((".", "!", "?")) \
-                    or not _FORWARD.search(c.text) or (today is not None and c.due <= today):
+                    or not _FORWARD.search(c.text) or (today is not None and c.due <= today) \
+                    or (c.due - unit.item.published.date()).days > _MAX_CLOCK_DAYS:
                 continue  # a year is too vague to watch; a heading is not a sentence to quote
+            # a digest's sentence less the handles it ends on ("… Health Coach @googlehealth."), as the
+            # writer tells it: the span holds the words kept, the closing period is ours
+            sentence = without_credits(c.text, labels)
+            if sentence != c.text and c.phrase_end - c.start > len(sentence) - 1:
+                continue  # the date sits in the credits
             start = unit.start + line.start() + c.start
-            found.append(ClockFinding(sentence=c.text, start=start, end=start + len(c.text),
+            end = start + (len(c.text) if sentence == c.text else len(sentence) - 1)
+            found.append(ClockFinding(sentence=sentence, start=start, end=end,
                                       phrase=c.phrase, due=c.due, precision=c.precision))
     return found
 

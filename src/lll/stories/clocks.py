@@ -21,7 +21,26 @@ Rules (each one tested in ``tests/test_clocks.py``):
   "launched", "released", "last week", "ago", ...). Phrases that say the future
   by themselves ("over the next 30 days", "in the coming weeks", "next
   Tuesday", "later this month", "tomorrow") need no other cue, but a past cue
-  nearer to them still rejects them.
+  nearer to them still rejects them. "in coming weeks" reads as "in the coming
+  weeks".
+- **Starts, ends and obligations.** "starting / beginning / effective June 1"
+  look forward by their preposition; "must", "needs to", "stops", "sunsets",
+  "moves / switches / transitions to" are forward cues ("users must migrate
+  before the CLI stops serving requests on June 18").
+- **A period that ends** ("limits raised through July 13", "discounts extended
+  until June 30"): a ``through / until`` date ahead is a clock whatever the
+  verb; a yearless date already past is not moved to next year.
+- **Present progressive** ("Google is turning Fitbit into … on May 26") looks
+  forward when its date is ahead; it never moves a past date to next year.
+- **Durations are not dates.** A counted span without "from now" ("in 14
+  days", "within 4 days", "in 24 months") needs a strong cue ("will",
+  "expected"); without one it measures how long something took. An offer's
+  horizon after "customers / users … -ing" ("for customers switching in the
+  next 30 days") is a clock whatever the main verb.
+- **Not dates at all:** "Q4" in a sentence about quantisation ("from Q4 to Q6",
+  "Q8_0", "GGUF", "4-bit"); "month-end close" or "year-end review" without a
+  preposition; and a publication's own schedule ("The full issue arrives on
+  Friday", "see you next week").
 - **Due dates** are resolved against the reference date:
 
   ============================  ====================================  =========
@@ -193,7 +212,7 @@ _UNIT: Final = r"(?:days?|weeks?|months?|quarters?|years?)"
 _ABOUT: Final = r"(?:(?:about|around|roughly|approximately|some|just|less\s+than|under|at\s+most)\s+)?"
 _DATE_PREP: Final = (
     r"(?:on|by|for|until|till|through|thru|before|from|after|around|starting(?:\s+on)?|"
-    r"beginning(?:\s+on)?|no\s+later\s+than|ahead\s+of|as\s+early\s+as)"
+    r"beginning(?:\s+on)?|effective(?:\s+on)?|no\s+later\s+than|ahead\s+of|as\s+early\s+as)"
 )
 _MONTH_PREP: Final = (
     r"(?:in|by|until|till|through|before|during|from|for|around|starting(?:\s+in)?|"
@@ -205,7 +224,7 @@ _PART: Final = (
 )
 #: Prepositions that point forward by themselves, when no verb says otherwise.
 _FORWARD_PREPS: Final = frozenset(
-    "by until till through thru before starting beginning from ahead no as".split()
+    "by until till through thru before starting beginning effective from ahead no as".split()
 )
 
 
@@ -371,9 +390,17 @@ def _resolve_month(m: re.Match[str], reference: date) -> _Resolution | None:
     return _Resolution(due, "month", "date", rolls=not m["y"] and rel != "next", inherent=rel == "next")
 
 
+#: A sentence about quantisation: its "Q4" is a bit width ("from Q4 to Q6", "Q4_K_M", "Q8_0").
+_QUANTISED: Final = re.compile(
+    r"\bQ(?:[05-9]|\d{2,}|\d_\w*)\b|\bquanti[sz]|\bGGUF\b|\b\d+[- ]?bits?\b|\bbit-width", re.IGNORECASE
+)
+
+
 def _resolve_quarter(m: re.Match[str], reference: date) -> _Resolution | None:
     if not (m["prep"] or m["part"] or m["y"] or m["yy"]):
         return None  # bare "Q3" may be a model quantisation or a label
+    if m["q"] and not (m["y"] or m["yy"]) and _QUANTISED.search(m.string):
+        return None  # "from Q4 to Q6 quantization": bit widths, not quarters
     quarter = int(m["q"][1]) if m["q"] else _ORDINALS[m["qo"].lower()]
     year = reference.year
     if m["y"]:
@@ -414,6 +441,8 @@ def _week_sunday(day: date) -> date:
 def _resolve_this(m: re.Match[str], reference: date) -> _Resolution | None:
     """"this week", "later this month", "by the end of the quarter", "by year-end"."""
     unit = (m["unit"] or m["unit2"] or m["unit3"]).lower()
+    if m["unit3"] and not m["prep"]:
+        return None  # "month-end close", "year-end review": a kind of task, not a date
     inherent = bool(m["later"])
     if unit in ("week", "weekend"):
         return _Resolution(_week_sunday(reference), "week", "date", rolls=False, inherent=inherent)
@@ -467,8 +496,8 @@ _I: Final = re.IGNORECASE
 _PATTERNS: Final = (
     _Pattern(
         _p(
-            rf"""\b(?:(?:over|in|within|during|for|across|throughout|through)\s+)?the\s+
-            (?:next|coming|upcoming)\s+(?:(?P<num>{_NUM})\s+)?(?P<unit>{_UNIT})\b""",
+            rf"""\b(?:(?:(?:over|in|within|during|for|across|throughout|through)\s+)?the\s+(?:next|coming|upcoming)
+            |(?:over|in|within|during)\s+(?:coming|upcoming))\s+(?:(?P<num>{_NUM})\s+)?(?P<unit>{_UNIT})\b""",
             _I,
         ),
         _resolve_next_span,
@@ -549,7 +578,7 @@ _PATTERNS: Final = (
     ),
     _Pattern(
         _p(
-            r"""\b(?:(?:by|before|until|through|at|around|toward|towards)\s+)?(?:the\s+)?
+            r"""\b(?:(?P<prep>by|before|until|through|at|around|toward|towards)\s+)?(?:the\s+)?
             (?:(?P<part>end|close|middle|beginning|start)\s+of\s+(?:the|this)\s+(?P<unit>week|month|quarter|year)
             |(?P<later>later\s+)?this\s+(?P<unit2>weekend|week|month|quarter|year)
             |(?P<unit3>week|month|quarter|year)[-\s]end)\b""",
@@ -608,7 +637,14 @@ _PAST_VERBS: Final = (
     "dropped generated spent signed filed joined departed won lost trained achieved succeeded "
     "performed passed entered exited outperformed surpassed topped doubled tripled led made saw "
     "got gave built wrote said told added updated replaced merged fixed deployed tested measured "
-    "hit rolled kicked wrapped took occurred debuted demonstrated hired fired sued settled"
+    "hit rolled kicked wrapped took occurred debuted demonstrated hired fired sued settled "
+    "kept ran brought became broke chose drew flew spoke threw understood sent"
+).split()
+#: "is/are …ing" words that are adjectives ("is interesting") or cues of their own ("are planning to").
+_NOT_PROGRESSIVE: Final = (
+    "interesting amazing surprising exciting concerning promising compelling confusing worrying striking "
+    "convincing misleading outstanding encouraging disappointing fascinating missing lacking willing "
+    "planning aiming intending going coming expecting looking being during"
 ).split()
 _CUES: Final = re.compile(
     r"""
@@ -623,12 +659,17 @@ _CUES: Final = re.compile(
       |\bto\s+(?:launch|open|close|begin|start|end|ship|release|arrive|debut|roll\s+out|go\s+live|take\s+effect)\b)
     |(?P<weak>\b(?:launch(?:es)?|opens?(?![-\w])|closes?|begins?|starts?|ends|kicks?\s+off|runs?|takes?\s+(?:place|effect)
       |goes\s+live|go\s+live|ships|lands|arrives?|debuts?|premieres?|expires?|airs|resumes?|returns|concludes?
-      |wraps?\s+up|releases|rolls?\s+out|becomes?\s+available|registration|applications?|submissions?|RSVP)\b)
+      |wraps?\s+up|releases|rolls?\s+out|becomes?\s+available|registration|applications?|submissions?|RSVP
+      |must|needs?\s+to|ha(?:s|ve)\s+to|stops?|ceases?|sunsets?|shuts?\s+down|retires?
+      |(?:moves?|switch(?:es)?|transitions?|shifts?|migrates?)\s+to)\b)
     |(?P<past>\b(?:was|were|had|did|didn['’]t|wasn['’]t|weren['’]t|hadn['’]t|ago|yesterday|earlier|previously
       |formerly|already|last\s+(?:week|weekend|month|quarter|year|night|time|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)
       |(?P<verb>"""
     + "|".join(_PAST_VERBS)
     + r"""))\b)
+    |(?P<prog>(?:\b(?:is|are|am)|['’]re)\s+(?:\w+ly\s+)?(?!(?:"""
+    + "|".join(_NOT_PROGRESSIVE)
+    + r""")\b)(?![a-z]*thing\b)[a-z]{2,}ing\b)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -646,10 +687,14 @@ _CLAUSE_BREAK: Final = re.compile(
 )
 
 
+CueKind = Literal["strong", "weak", "past", "progressive"]
+
+
 @dataclass(frozen=True, slots=True)
 class _Cue:
-    kind: Literal["strong", "weak", "past"]
+    kind: CueKind
     distance: float
+    before: bool  # the cue comes before the phrase
 
 
 def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -671,8 +716,8 @@ def _cues(sentence: str, hit: _Hit) -> list[_Cue]:
     for m in _CUES.finditer(sentence, left, right):
         if m.start() < hit.end and hit.start < m.end():
             continue  # words of the phrase itself ("next", "coming")
-        kind: Literal["strong", "weak", "past"] = (
-            "strong" if m["strong"] else "weak" if m["weak"] else "past"
+        kind: CueKind = (
+            "strong" if m["strong"] else "weak" if m["weak"] else "progressive" if m["prog"] else "past"
         )
         if m["verb"] and _BE_BEFORE.search(sentence, left, m.start()):
             continue  # a passive participle: "is released", "will be launched"
@@ -680,26 +725,54 @@ def _cues(sentence: str, hit: _Hit) -> list[_Cue]:
             distance: float = hit.start - m.end()
         else:
             distance = (m.start() - hit.end) * 1.5 + 5  # a cue before the phrase governs it more often
-        cues.append(_Cue(kind, distance))
+        cues.append(_Cue(kind, distance, m.end() <= hit.start))
     return cues
 
 
-def _looks_forward(sentence: str, hit: _Hit) -> tuple[bool, bool]:
-    """(forward, strongly forward) for the phrase of ``hit`` in ``sentence``."""
+#: Prepositions that end a period ("limits raised through July 13").
+_UNTIL_PREPS: Final = frozenset({"through", "thru", "until", "till"})
+
+
+#: A horizon right after "customers/users … -ing" ("customers switching in the next 30 days") is
+#: that verb's: an offer's condition ahead, whatever the sentence's main verb.
+_CONDITION_AHEAD: Final = re.compile(
+    r"\b(?:customers|users|teams|developers|subscribers|businesses|companies|organi[sz]ations|accounts|anyone|"
+    r"those|people|students|researchers)\s+(?!(?:during|nothing|something|anything|everything)\b)[a-z]{3,}ing\s+$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    forward: bool
+    strong: bool = False  # a strong cue ("will", "expected"), or a phrase future by itself
+    may_roll: bool = True  # a yearless past date may be read as next year's
+
+
+def _looks_forward(sentence: str, hit: _Hit) -> _Reading:
+    """Whether the phrase of ``hit`` in ``sentence`` looks forward, and how strongly."""
+    if hit.prep in _UNTIL_PREPS and hit.resolution.kind == "date":
+        # "limits raised through July 13", "seats with no fee through end of June": whatever the verb,
+        # a period that ends on a date ahead is a clock; a past date is not moved to next year.
+        return _Reading(True, False, may_roll=False)
     cues = _cues(sentence, hit)
+    if hit.resolution.kind == "horizon" and not hit.resolution.inherent \
+            and not any(c.kind == "strong" for c in cues):
+        return _Reading(False)  # "in 14 days", "within 4 days" without "will": a duration, not a date ahead
     if cues:
         nearest = min(cues, key=lambda cue: cue.distance)
         if nearest.kind == "past":
-            return False, False
+            return _Reading(False)
         strong = hit.resolution.inherent or any(c.kind == "strong" for c in cues)
-        return True, strong
+        return _Reading(True, strong, may_roll=nearest.kind != "progressive")
     if hit.resolution.inherent:
         left, right = _clause(sentence, hit.start, hit.end)
+        if _CONDITION_AHEAD.search(sentence, left, hit.start):
+            return _Reading(True, True)  # "free usage for customers switching in the next 30 days"
         outside = sentence[left : hit.start] + " " + sentence[hit.end : right]
         if any(w not in _NOT_PAST_ED for w in _GENERIC_PAST.findall(outside)):
-            return False, False  # a past verb the cue list lacks: "tested", "deployed"
-        return True, True
-    return hit.prep in _FORWARD_PREPS, False
+            return _Reading(False)  # a past verb the cue list lacks: "tested", "deployed"
+        return _Reading(True, True)
+    return _Reading(hit.prep in _FORWARD_PREPS)
 
 
 _RELATIVE_TO_OTHER: Final = re.compile(r"\s+(?:of|after|following|since|before)\b", re.IGNORECASE)
@@ -724,18 +797,18 @@ def _accept(sentence: str, hit: _Hit, reference: date) -> date | None:
         return None  # "within two weeks of launch": anchored on another event
     if resolution.kind == "horizon" and _SPEED.match(sentence, hit.start):
         return None  # "in under seven days": a speed, looking back
-    forward, strong = _looks_forward(sentence, hit)
-    if not forward:
+    reading = _looks_forward(sentence, hit)
+    if not reading.forward:
         return None
     due = resolution.due
     if due >= reference:
         return due
-    if not resolution.rolls or (reference - due).days <= PAST_GRACE_DAYS:
+    if not resolution.rolls or not reading.may_roll or (reference - due).days <= PAST_GRACE_DAYS:
         return None
     rolled = _roll(due, resolution.precision)
     if rolled is None or rolled < reference:
         return None
-    if strong or (rolled - reference).days <= _WEAK_ROLLOVER_DAYS:
+    if reading.strong or (rolled - reference).days <= _WEAK_ROLLOVER_DAYS:
         return rolled
     return None
 
@@ -785,8 +858,20 @@ def _fallback_hits(sentence: str, reference: date, taken: list[_Hit]) -> list[_H
 # --------------------------------------------------------------------------- extraction
 
 
+#: A publication's own schedule ("The full issue arrives on Friday", "our next episode drops
+#: Tuesday", "see you next week"): housekeeping, not news to watch.
+_HOUSEKEEPING: Final = re.compile(
+    r"\b(?:(?:our|next|full|weekly|daily|the\s+(?:full|next|weekly|daily))\s+(?:full\s+|next\s+|weekly\s+|daily\s+)?"
+    r"(?:issue|edition|newsletter|episode|digest|briefing|roundup|recap)\b(?!\s+(?:of|tracker)\b)"
+    r"|\bsee\s+you\s+(?:next|on|in|tomorrow)\b)",
+    re.IGNORECASE,
+)
+
+
 def _clock_in(sentence: str, reference: date) -> tuple[_Hit, date] | None:
     """The earliest-due clock of one sentence, if any."""
+    if _HOUSEKEEPING.search(sentence):
+        return None
     hits = _find_hits(sentence, reference)
     accepted = [(hit, due) for hit in hits if (due := _accept(sentence, hit, reference)) is not None]
     if not accepted and _CUES.search(sentence):

@@ -826,7 +826,9 @@ class OfflineWriter:
                      if s >= finding.end and prose.printable(unit.item.text[s:e])][:1]
         for s, e in following:
             sentences.append(Sentence(unit.item.text[s:e], citations=(citation,), span=(unit.item.id, s, e)))
-        return ClockEntry(heading=clock_heading(clock.story.title, unit.item.source_name),
+        # a clock quoted from a story's coverage is headed by what that unit is about
+        title = clock.story.title if unit is clock.story.lead else unit.title or clock.story.title
+        return ClockEntry(heading=clock_heading(title, unit.item.source_name),
                           paragraph=Paragraph(tuple(sentences), story_id=clock.story.id, kind="clock"),
                           due=finding.due.isoformat(), phrase=finding.phrase, precision=finding.precision,
                           story_id=clock.story.id, item_id=unit.item.id, sentence=finding.sentence)

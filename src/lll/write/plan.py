@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -287,6 +287,29 @@ def same_clock(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return len(wa & wb) >= max(4, 0.5 * min(len(wa), len(wb)))
 
 
+WATCH_BELOW_CUT = 3  # the watch list also reads this many issues' worth of stories just below the cut
+
+
+def _watchable(chosen: Sequence[Story], stories: Sequence[Story],
+               find_clocks: Callable[[StoryUnit], list[ClockFinding]],
+               settings: PlanSettings) -> Iterator[tuple[Story, StoryUnit, ClockFinding]]:
+    """The forward-looking sentences a watch list may quote, best first: those of the issue's
+    stories in its order, then of the stories just below the cut (the next ``WATCH_BELOW_CUT ×
+    max_stories`` that clear the bar) — never a repeat, an off-field story or forum chatter. Every unit of a story
+    counts, its lead first and then its coverage (a lab's post told as another's coverage)."""
+    ids = {s.id for s in chosen}
+    below = [s for s in stories if s.id not in ids and s.status != "repeat" and s.score >= settings.min_score
+             and s.relevance >= OFF_FIELD][:WATCH_BELOW_CUT * settings.max_stories]
+    for story in [*chosen, *below]:
+        if story.lead.kind == "community":
+            continue
+        for unit in [story.lead, *(u for u in story.units if u is not story.lead)]:
+            if unit.kind == "community":
+                continue
+            for finding in find_clocks(unit):
+                yield story, unit, finding
+
+
 def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[StoryUnit], list[ClockFinding]],
                due: Sequence[DueClock] = (), left_out: Sequence[LeftOut] = (),
                running: Sequence[DueClock] = (), settings: PlanSettings = PlanSettings()) -> Plan:
@@ -296,23 +319,21 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
     chosen, left = _choose(stories, settings)
     clocks: list[PlannedClock] = []
     open_keys = [(c.due, c.sentence) for c in running]
-    watchable = [s for s in stories if s.status != "repeat" and s.score >= settings.min_score
-                 and s.lead.kind != "community" and s.relevance >= OFF_FIELD]
-    for story in watchable:
+    for story, unit, finding in _watchable(chosen, stories, find_clocks, settings):
         if len(clocks) >= settings.max_clocks:
             break
-        for finding in find_clocks(story.lead):
-            if not printable(finding.sentence, 4):
-                continue
-            key = (finding.due.isoformat(), finding.sentence)
-            if any(same_clock(key, other) for other in open_keys):
-                continue
-            clocks.append(PlannedClock(story=story, unit=story.lead, finding=finding))
-            open_keys.append(key)
-            break
+        if any(c.story.id == story.id for c in clocks) or not printable(finding.sentence, 4):
+            continue  # one clock a story, so that the watch list spans the day
+        key = (finding.due.isoformat(), finding.sentence)
+        if any(same_clock(key, other) for other in open_keys):
+            continue
+        clocks.append(PlannedClock(story=story, unit=unit, finding=finding))
+        open_keys.append(key)
     lede = chosen[0] if chosen else None
     clock_ids = {c.story.id for c in clocks}
     body = [s for s in chosen if s.id not in clock_ids or s is lede]
+    if len(body) < min(settings.min_stories, len(chosen)):
+        body = list(chosen)  # a thin day keeps its stories in the sections; their dates are watched too
     left = [entry for entry in left if entry.id not in {c.story.id for c in clocks}]
     short = len(body) < settings.min_stories
     sections = _group(body, settings)
