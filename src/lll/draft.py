@@ -244,7 +244,8 @@ class Drafter:
         plan = plan_issue(day, day_stories.stories,
                           find_clocks=lambda unit: find_clocks(unit, date.fromisoformat(day)),
                           due=self.records.due_clocks(day, self.issue_url), left_out=day_stories.left_out,
-                          running=self.records.running_clocks(day, self.issue_url))
+                          running=self.records.running_clocks(day, self.issue_url),
+                          previous_day=previous.date if previous else None)
         run: WriterRun | None = None
         if llm_writer is None:
             draft = writer.write(plan)

@@ -312,9 +312,12 @@ def _watchable(chosen: Sequence[Story], stories: Sequence[Story],
 
 def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[StoryUnit], list[ClockFinding]],
                due: Sequence[DueClock] = (), left_out: Sequence[LeftOut] = (),
-               running: Sequence[DueClock] = (), settings: PlanSettings = PlanSettings()) -> Plan:
+               running: Sequence[DueClock] = (), previous_day: str | None = None,
+               settings: PlanSettings = PlanSettings()) -> Plan:
     """Choose and arrange the day's stories: the lede, the sections, the clocks. A clock
-    already running (opened by an earlier issue) is not opened again; when the day opens
+    already running (opened by an earlier issue) is not opened again; it is listed again once,
+    in the first issue within ``relist_days`` of its date (``previous_day``: the issue before
+    this one, which had not yet come that close); when the day opens
     fewer than ``min_clocks``, the running clocks due soonest fill the watch list."""
     chosen, left = _choose(stories, settings)
     clocks: list[PlannedClock] = []
@@ -343,6 +346,9 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
             break
         if (date.fromisoformat(clock.due) - date.fromisoformat(day)).days > settings.relist_days:
             continue  # listed again only as its date draws near, not in every issue until then
+        if previous_day is not None and \
+                (date.fromisoformat(clock.due) - date.fromisoformat(previous_day)).days <= settings.relist_days:
+            continue  # the issue before already came this close: once is a reminder, every day a refrain
         key = (clock.due, clock.sentence)
         if any(same_clock(key, (c.finding.due.isoformat(), c.finding.sentence)) for c in clocks) \
                 or any(same_clock(key, (o.due, o.sentence)) for o in listed):
