@@ -176,3 +176,14 @@ def test_a_clock_from_coverage_is_headed_by_that_unit_and_cites_it() -> None:
     assert entry.heading == "Orca CLI Retirement"
     assert entry.item_id == 2 and entry.due == "2026-06-18"
     assert entry.paragraph.markdown.startswith(f"[Lab 2 Blog]({post.url}) noted: Free users must migrate")
+
+
+def test_a_clock_is_headed_by_the_specific_thing_its_sentence_says_is_coming() -> None:
+    from lll.write.offline import clock_heading
+    assert clock_heading("Orion 3.5 Flash launch", "The Digest",
+                         "The model is rolling out now, with Orion 3.5 Pro coming next month per Helios.") == \
+        "Orion 3.5 Pro"
+    assert clock_heading("Search and consumer surfaces become agentic across the whole line", "The Digest",
+                         "Helios says Orion Omni is in Orion/Flow today and via APIs in coming weeks.") == "Orion Omni"
+    assert clock_heading("Antigravity CLI", "Helios Blog", "Users must move before the old tool stops on June 18.") == \
+        "Antigravity CLI"

@@ -512,11 +512,18 @@ def _coverage_link(unit: StoryUnit, linked: str) -> str:
     return where if f"]({unit.item.url})" in linked else f"{_link('an article', unit.item.url)} with {where}"
 
 
-def clock_heading(title: str, source: str) -> str:
-    """A watch-list item's subheading: its story's subject, or its source."""
+def clock_heading(title: str, source: str, sentence: str = "") -> str:
+    """A watch-list item's subheading: the specific thing its sentence says is coming ("Gemini 3.5
+    Pro", "Claude Code"), else its story's subject, else its source."""
+    runs = sorted(_name_runs(sentence, sentence), key=lambda r: (-r[0], r[1])) if sentence else []
+    runs = [r for r in runs if "/" not in r[2] and words(r[2]) <= 5]
+    if runs and runs[0][0] >= 2.0 and runs[0][2].casefold() not in title.casefold():
+        return runs[0][2]  # a version the headline does not name: "Gemini 3.5 Pro" under "Gemini 3.5 Flash launch"
     text = " ".join(title.split()).rstrip(".:")
     if 0 < words(text) <= 8 and ":" not in text and not re.search(r"[(\[]", text):
         return title_case(text)
+    if runs and runs[0][0] >= 1.5:
+        return runs[0][2]
     return subject(title) or source
 
 
@@ -828,7 +835,7 @@ class OfflineWriter:
             sentences.append(Sentence(unit.item.text[s:e], citations=(citation,), span=(unit.item.id, s, e)))
         # a clock quoted from a story's coverage is headed by what that unit is about
         title = clock.story.title if unit is clock.story.lead else unit.title or clock.story.title
-        return ClockEntry(heading=clock_heading(title, unit.item.source_name),
+        return ClockEntry(heading=clock_heading(title, unit.item.source_name, finding.sentence),
                           paragraph=Paragraph(tuple(sentences), story_id=clock.story.id, kind="clock"),
                           due=finding.due.isoformat(), phrase=finding.phrase, precision=finding.precision,
                           story_id=clock.story.id, item_id=unit.item.id, sentence=finding.sentence)
@@ -843,7 +850,7 @@ class OfflineWriter:
             Sentence(f"(First flagged here on [{long_date(clock.opened_in)}]({clock.opened_url}).)",
                      citations=(issue,), role="callback"),
         ), story_id=clock.story_id, kind="clock")
-        return ClockEntry(heading=clock_heading(clock.title, clock.source),
+        return ClockEntry(heading=clock_heading(clock.title, clock.source, clock.sentence),
                           paragraph=paragraph, due=clock.due, phrase=clock.phrase, precision="",
                           story_id=clock.story_id, item_id=clock.item_id, sentence=clock.sentence)
 
