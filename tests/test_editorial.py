@@ -754,3 +754,15 @@ def test_a_feed_speaking_about_itself_is_left_out() -> None:
     p = plan_issue(DAY, [story([whole(notice)], 9.0, 1), story([whole(news)], 8.0, 2)], find_clocks=lambda _u: [])
     assert [s.lead.item.id for section in p.sections for s in section] == [111]
     assert any(x.reason == "a notice about the feed itself, not news" for x in p.left_out)
+
+
+def test_a_title_only_case_study_is_left_out_and_a_title_only_launch_is_told() -> None:
+    title = "How Orbit's sales team uses Orbit Cowork to run a 4,000-account book"
+    case = item(120, source="Orbit Blog", kind="feed", title=title, text=title)
+    launch = item(121, source="Orbit Blog", kind="feed", title="Introducing Orbit 4.8", text="Introducing Orbit 4.8")
+    news = item(122, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3 to every team",
+                text="Kestrel shipped Trace 3 to every team today, with replay of failed runs in one click.")
+    p = plan_issue(DAY, [story([whole(case)], 9.0, 1), story([whole(launch)], 8.5, 2), story([whole(news)], 8.0, 3)],
+                   find_clocks=lambda _u: [])
+    assert sorted(s.lead.item.id for section in p.sections for s in section) == [121, 122]
+    assert any(x.reason.startswith("a how-to or case study whose feed gives only its title") for x in p.left_out)

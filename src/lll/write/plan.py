@@ -14,6 +14,7 @@ import numpy as np
 from lll.kinds import source_kind
 from lll.stories.entities import entities, shared, specific
 from lll.stories.model import LeftOut, Story
+from lll.stories.rank import GUIDE
 from lll.stories.units import StoryUnit
 from lll.text import MONTHS, looks_english
 from lll.write.prose import printable
@@ -106,6 +107,14 @@ FEED_NOTICE = re.compile(r"^\s*\[notice\]|\bthis (?:rss |atom )?feed (?:is no lo
                          re.I)
 
 
+def _bare_guide(story: Story) -> bool:
+    """A lab's how-to or case study that its feed gives as a title alone, with no other source
+    telling it: a brief could only repeat the title ("How X uses Claude Cowork …")."""
+    lead = story.lead
+    bare = len(" ".join(lead.text.split())) <= len(lead.item.title) + 40
+    return bare and len(story.units) == 1 and bool(GUIDE.search(lead.item.title or lead.title))
+
+
 def is_changelog(story: Story) -> bool:
     item = story.lead.item
     return bool(re.search(r"change ?log|release notes", f"{item.source_name} {item.url}", re.I))
@@ -150,6 +159,10 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
             continue
         if FEED_NOTICE.search(f"{story.lead.item.title}\n{story.lead.text[:300]}"):
             left.append(LeftOut(**what, reason="a notice about the feed itself, not news"))
+            continue
+        if _bare_guide(story):
+            left.append(LeftOut(**what, reason="a how-to or case study whose feed gives only its title: "
+                                               "nothing to tell but the title"))
             continue
         if not looks_english(f"{story.lead.title}. {story.lead.text}"):
             left.append(LeftOut(**what, reason="not in English, the language the issue is written in"))
