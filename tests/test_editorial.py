@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import re
+
 import numpy as np
 
 from lll.draft import find_clocks, last_resort
@@ -766,3 +768,13 @@ def test_a_title_only_case_study_is_left_out_and_a_title_only_launch_is_told() -
                    find_clocks=lambda _u: [])
     assert sorted(s.lead.item.id for section in p.sections for s in section) == [121, 122]
     assert any(x.reason.startswith("a how-to or case study whose feed gives only its title") for x in p.left_out)
+
+
+def test_a_digest_told_again_and_again_is_not_attributed_the_same_way_each_time() -> None:
+    units = themed_units()
+    stories = [story([u], 9.0 - n, n) for n, u in enumerate(units)]
+    markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
+    attributions = re.findall(r"\]\(https://digest\.example\.com/issues/26-05-14\) ([a-z ]+):", markdown)
+    assert len(attributions) >= 3, markdown
+    assert len(set(attributions)) == len(attributions), attributions
+    assert verify(markdown, stories).ok

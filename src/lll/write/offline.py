@@ -23,6 +23,8 @@ SPEAKER = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}: ")
 MAX_LEDE_WORDS = 25
 SMALL_WORDS = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
 MAX_HEADING_WORDS = 10
+# How a source told several times in an issue is attributed from its third paragraph on, in turn.
+AGAIN = ("noted", "added", "also noted", "also pointed out")
 # How a digest's later paragraphs on one theme are introduced, in turn, so no two read alike.
 FOLLOW_ON = (("The same newsletter", "added"), ("The newsletter", "also noted"), ("It", "went on"))
 MIN_LEDE_WORDS = 6
@@ -602,6 +604,7 @@ class OfflineWriter:
         # sentences the issue has printed, so none is said twice (the clocks' own sentences are theirs)
         self._told: list[str] = [c.finding.sentence for c in plan.clocks]
         self._lede_sentence = ""  # the story whose own sentence the lede is
+        self._said_by: dict[str, int] = {}  # source name → paragraphs attributed to it so far
         self._taken: dict[str, str] = {}  # story id → its paragraph's one attribution, when the lede took the rest
         top = self._lede_story(plan)
         lede = self._lede(top) if top is not None else empty_lede(left_out=bool(plan.left_out))
@@ -619,7 +622,7 @@ class OfflineWriter:
     def _lede_story(self, plan: Plan) -> Story | None:
         """The plan's lede when the issue can tell it; else the first story it can tell (the lede
         rests on the story's paragraph: a digest's bullet with no printable sentence has none)."""
-        told = list(self._told)
+        told, said = list(self._told), dict(self._said_by)
         try:
             for story in (plan.lede, *(s for section in plan.sections for s in section)):
                 if story is not None and self._story(story, repeat_source=False) is not None:
@@ -627,7 +630,7 @@ class OfflineWriter:
                 self._told = list(told)
             return plan.lede
         finally:
-            self._told = told
+            self._told, self._said_by = told, said
 
     def _lede(self, story: Story | None) -> Paragraph:
         """One whole sentence of the top story, with its actor: the source's own sentence when
@@ -799,6 +802,11 @@ class OfflineWriter:
                   and not source_kind(teller.item.source_kind).spoken):
                 verb = "wrote"
             also = " also" if repeat_source and teller is unit else ""
+            said = self._said_by.get(teller.item.source_name, 0)
+            self._said_by[teller.item.source_name] = said + 1
+            if verb == "reported" and said:
+                # a digest told again and again: its attribution varies rather than drum "also reported"
+                also, verb = ("", AGAIN[(said - 2) % len(AGAIN)]) if said >= 2 else (" also", verb)
             # the source's name links its item, unless the body links it already (a Hacker News title)
             named = (teller.item.source_name if any(f"]({teller.item.url})" in s.text for s in body)
                      else _link(teller.item.source_name, teller.item.url))
