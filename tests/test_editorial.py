@@ -5,11 +5,10 @@ real feeds of ``shared/data/replay-2026-05`` (the texts are ours)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-
-import re
 
 import numpy as np
 
