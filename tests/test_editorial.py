@@ -777,3 +777,25 @@ def test_a_digest_told_again_and_again_is_not_attributed_the_same_way_each_time(
     assert len(attributions) >= 3, markdown
     assert len(set(attributions)) == len(attributions), attributions
     assert verify(markdown, stories).ok
+
+
+def test_one_labs_posts_on_one_matter_sit_together_in_their_section() -> None:
+    deal = item(130, source="Tarn News", kind="feed", title="New Compute Partnership with Orbit",
+                text="Tarn will give Orbit access to its Colossus cluster, the companies said.")
+    other = item(131, source="Orbit Blog", kind="feed", title="New in Orbit Agents: dreaming and outcomes",
+                 text="Orbit Agents can now dream between sessions and report outcomes, Orbit said.")
+    limits = item(132, source="Orbit News", kind="feed", title="Higher usage limits for Orbit and a compute deal",
+                  text="Orbit raised its usage limits after a compute deal with Tarn, Orbit said on Tuesday.")
+    from lll.write import plan as planning
+    planning._MAKERS["orbit"] = "orbit"  # a lab the table does not know: the test teaches it one
+    try:
+        # one vector for all three (n ≡ 1 mod 16): similarity puts them in one section, in rank order
+        plan_ = plan_issue(DAY, [story([whole(deal)], 9.0, 1), story([whole(other)], 8.0, 17),
+                                 story([whole(limits)], 7.0, 33),
+                                 story([whole(item(133, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3",
+                                                   text="Kestrel shipped Trace 3 to every team today, with replay."))],
+                                       6.0, 5)], find_clocks=lambda _u: [])
+    finally:
+        del planning._MAKERS["orbit"]
+    home = next(section for section in plan_.sections if any(s.lead.item.id == 130 for s in section))
+    assert [s.lead.item.id for s in home] == [130, 132, 131]  # the deal, its consequence, then the other news

@@ -261,6 +261,20 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     return [_adjacent(section) for section in sections]
 
 
+_THREAD_STOP = frozenset("introducing announcing update updates launch launches claude openai anthropic google "
+                         "gemini model models agent agents with from your their about".split())
+
+
+def _one_thread(a: Story, b: Story) -> bool:
+    """One lab's stories on one matter ("New Compute Partnership with Anthropic", "Higher usage limits
+    for Claude and a compute deal with SpaceX"): the same maker and a telling title word in common."""
+    maker = maker_of(a)
+    if not maker or maker != maker_of(b):
+        return False
+    shared_words = {w for w in _words(a.lead.title) & _words(b.lead.title) if len(w) >= 5} - _THREAD_STOP - set(_MAKERS)
+    return bool(shared_words)
+
+
 def _part_before(story: Story, lead: StoryUnit) -> int:
     """The latest part of ``lead``'s digest theme that ``story`` holds before it (-1: none)."""
     return max((u.theme_part for u in story.units if u.theme and u.item.id == lead.item.id
@@ -272,7 +286,7 @@ def _adjacent(section: list[Story]) -> list[Story]:
     digest theme) follows it at once."""
     out: list[Story] = []
     for story in section:
-        mates = [i for i, s in enumerate(out) if together(story, s)]
+        mates = [i for i, s in enumerate(out) if together(story, s) or _one_thread(story, s)]
         held = [i for i in mates if _part_before(out[i], story.lead) >= 0]
         # right after the story holding the theme's part before it ("the raise, and what it pays for"),
         # else after the last story it is told with
