@@ -799,3 +799,8 @@ def test_one_labs_posts_on_one_matter_sit_together_in_their_section() -> None:
         del planning._MAKERS["orbit"]
     home = next(section for section in plan_.sections if any(s.lead.item.id == 130 for s in section))
     assert [s.lead.item.id for s in home] == [130, 132, 131]  # the deal, its consequence, then the other news
+
+
+def test_the_i_of_i_o_is_no_first_person() -> None:
+    assert not prose.first_person("Andrej Karpathy joined Orbit, the dominant non-Google/O I/O story in the feed.")
+    assert prose.first_person("I think the I/O keynote undersold it.") and prose.first_person("We are launching Vega.")

@@ -40,8 +40,9 @@ _WORD = re.compile(r"[^\W_][\w'’.-]*")
 _DANGLING = frozenset("a an and as at but by for from in into of on or the to via vs with that which who "
                       "whose than then its their our your his her is are was were be been".split())
 _CLOSERS = "\"'”’)]»"
-_FIRST_PERSON = re.compile(r"(?<![\w'’])(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]ine|[Ww]e|[Ww]e['’](?:re|ve|d|ll)|us|"
-                           r"[Oo]ur|[Oo]urs|[Oo]urselves)(?![\w'’])")
+# (not the "I" of "I/O", "Google/O", "Series I": a slash or a name around it is no pronoun)
+_FIRST_PERSON = re.compile(r"(?<![\w'’/])(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]ine|[Ww]e|[Ww]e['’](?:re|ve|d|ll)|us|"
+                           r"[Oo]ur|[Oo]urs|[Oo]urselves)(?![\w'’/])")
 _ACTION = re.compile(
     r"\b(?:launch(?:es|ed)?|releas(?:es|ed)|announc(?:es|ed)|introduc(?:es|ed)|unveil(?:s|ed)|ship(?:s|ped)|"
     r"open-sourc(?:es|ed)|rais(?:es|ed)|acquir(?:es|ed)|partner(?:s|ed)|publish(?:es|ed)|debut(?:s|ed)|"
