@@ -804,3 +804,21 @@ def test_one_labs_posts_on_one_matter_sit_together_in_their_section() -> None:
 def test_the_i_of_i_o_is_no_first_person() -> None:
     assert not prose.first_person("Andrej Karpathy joined Orbit, the dominant non-Google/O I/O story in the feed.")
     assert prose.first_person("I think the I/O keynote undersold it.") and prose.first_person("We are launching Vega.")
+
+
+def test_posts_with_nothing_but_a_title_close_the_issue_together_and_a_titled_deal_keeps_its_place() -> None:
+    news = [item(140 + k, source=f"Lab {k}", kind="feed", title=f"Lab {k} ships Widget {k}",
+                 text=f"Lab {k} shipped Widget {k} to all users today, with a {k + 2}x speedup in tool calls.")
+            for k in range(3)]
+    bare = [item(150 + k, source=f"Vendor {k} Blog", kind="feed", title=title, text=title)
+            for k, title in enumerate(["Computer brings data science to every team",
+                                       "Two scenarios for global AI leadership",
+                                       "Orbit forms $200 million partnership with the Tarn Foundation"])]
+    stories = [story([whole(it)], 9.0 - n, n) for n, it in enumerate([news[0], *bare, *news[1:]])]
+    draft = writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: []))
+    assert draft.sections[-1].heading == "Also Published"
+    listed = " ".join(p.markdown for p in draft.sections[-1].paragraphs)
+    assert "Computer brings data science" in listed and "Two scenarios" in listed
+    assert "$200 million" not in listed  # a deal keeps its place among the news, title or not
+    assert any("$200 million" in p.markdown for s in draft.sections[:-1] for p in s.paragraphs)
+    assert verify(render_markdown(draft), stories).ok

@@ -20,7 +20,7 @@ LAUNCH = re.compile(
     r"model card|system card|partnership|acquisition|funding round|series [a-f]\b|"
     r"\$\d[\d.,]* ?(?:million|billion|trillion|[mb]n?)|(?:million|billion)[- ]dollar)\b", re.I)
 # A launch that is news beyond its maker's blog: a versioned model or product, money, a deal.
-_MAJOR = re.compile(r"\b[A-Za-z][\w-]*[- ]?\d+(?:\.\d+)*\b|\$\d|\b(?:model|partnership|acquisition|acquires|"
+MAJOR = re.compile(r"\b[A-Za-z][\w-]*[- ]?\d+(?:\.\d+)*\b|\$\d|\b(?:model|partnership|acquisition|acquires|"
                     r"raises|funding|series [a-f])\b", re.I)
 # What a blog posts that is not news: a how-to, a guide, a customer's case study, advice.
 GUIDE = re.compile(
@@ -104,7 +104,7 @@ def score(story: Story, now: datetime, settings: RankSettings = RankSettings()) 
         gain = settings.primary - (settings.title_only if len(lead.text) < settings.short_text and not launch else 0)
         total += gain
         reasons.append(f"{lead.item.source_name} telling its own news (+{gain:.2f})")
-        major = n_sources > 1 or bool(_MAJOR.search(lead.item.title or lead.title))
+        major = n_sources > 1 or bool(MAJOR.search(lead.item.title or lead.title))
         if launch and major:
             total += settings.launch
             reasons.append(f"a launch or release (+{settings.launch:.2f})")

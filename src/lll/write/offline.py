@@ -12,6 +12,7 @@ from lll.kinds import discussion, source_kind
 from lll.records import TRANSCRIPT_HEADING
 from lll.stories.entities import FIELD_NAMES, GENERIC, entities, phrase_spans, shared, specific
 from lll.stories.model import Story
+from lll.stories.rank import LAUNCH, MAJOR
 from lll.stories.units import ACTIVITY, StoryUnit
 from lll.text import long_date, sentence_spans, words
 from lll.write import prose
@@ -32,7 +33,7 @@ MIN_LEDE_WORDS = 6
 TEMPLATE_WORDS = frozenset(
     "Following The It Also On That Clocks Worth Watching Coming Due Large Language Letters Automated "
     "LLL Hacker News Transcript A short issue First Clock More Nothing Today's Top Story Comes From No Items "
-    "In Window Fetched".split()
+    "In Window Fetched Published".split()
 )
 
 IssueLink = Callable[[str], str]
@@ -288,6 +289,22 @@ def join_titles(titles: list[str], texts: list[str] | None = None) -> str:
         if len(picked) == 3:
             break
     return _join(picked or bare[:1])
+
+
+IN_BRIEF = "Also Published"
+
+
+def is_brief(paragraph: Paragraph) -> bool:
+    """A paragraph that is only a post's brief ("Orbit Blog published “…”."): no sentence of its own."""
+    return (paragraph.kind == "story" and len(paragraph.sentences) == 1
+            and paragraph.sentences[0].role == "source" and paragraph.sentences[0].span is None
+            and not paragraph.also)
+
+
+def minor_brief(paragraph: Paragraph) -> bool:
+    """A brief that can wait for the issue's end: not a launch, a model, a deal or money, which
+    keep their place even with nothing but a title ("Orbit forms $200 million partnership …")."""
+    return is_brief(paragraph) and not (LAUNCH.search(paragraph.title) and MAJOR.search(paragraph.title))
 
 
 SHORT_NOTE = "A short issue: few new stories met the bar since the last one."
@@ -610,8 +627,13 @@ class OfflineWriter:
         lede = self._lede(top) if top is not None else empty_lede(left_out=bool(plan.left_out))
         self._told = [t for t in self._told if t not in {c.finding.sentence for c in plan.clocks}]
         texts = {s.id: s.lead.text for section in plan.sections for s in section}
-        sections = [section_of(self._story_paragraphs(stories), texts) for stories in lede_first(plan.sections, top)]
-        sections = [s for s in sections if s.paragraphs]
+        told = [self._story_paragraphs(stories) for stories in lede_first(plan.sections, top)]
+        briefs = [p for paragraphs in told for p in paragraphs if minor_brief(p) and p.story_id != lede.story_id]
+        if len(briefs) >= 2:  # posts with nothing to tell but their titles: one short list, not a line per section
+            told = [tuple(p for p in paragraphs if p not in briefs) for paragraphs in told]
+        sections = [section_of(paragraphs, texts) for paragraphs in told if paragraphs]
+        if len(briefs) >= 2:
+            sections.append(Section(heading=IN_BRIEF, paragraphs=tuple(briefs)))
         if plan.due:
             sections.append(Section(heading="Clocks Coming Due", paragraphs=tuple(self._due(c) for c in plan.due)))
         clocks = tuple(self._clock(c) for c in plan.clocks) + tuple(self._running(c) for c in plan.running)
