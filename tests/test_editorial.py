@@ -792,7 +792,8 @@ def test_one_labs_posts_on_one_matter_sit_together_in_their_section() -> None:
         # one vector for all three (n ≡ 1 mod 16): similarity puts them in one section, in rank order
         plan_ = plan_issue(DAY, [story([whole(deal)], 9.0, 1), story([whole(other)], 8.0, 17),
                                  story([whole(limits)], 7.0, 33),
-                                 story([whole(item(133, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3",
+                                 story([whole(item(133, source="Kestrel Blog", kind="feed",
+                                                   title="Kestrel ships Trace 3",
                                                    text="Kestrel shipped Trace 3 to every team today, with replay."))],
                                        6.0, 5)], find_clocks=lambda _u: [])
     finally:
@@ -822,3 +823,20 @@ def test_posts_with_nothing_but_a_title_close_the_issue_together_and_a_titled_de
     assert "$200 million" not in listed  # a deal keeps its place among the news, title or not
     assert any("$200 million" in p.markdown for s in draft.sections[:-1] for p in s.paragraphs)
     assert verify(render_markdown(draft), stories).ok
+
+
+def test_the_closing_list_of_briefs_never_makes_a_sixth_section() -> None:
+    from lll.write.plan import PlanSettings
+    news = [item(160 + k, source=f"Lab {k}", kind="feed", title=f"Lab {k} ships Widget {k}",
+                 text=f"Lab {k} shipped Widget {k} to all users today, with a {k + 2}x speedup in tool calls.")
+            for k in range(13)]
+    bare = [item(180 + k, source=f"Vendor {k} Blog", kind="feed", title=title, text=title)
+            for k, title in enumerate(["Computer brings data science to every team",
+                                       "Two scenarios for global AI leadership"])]
+    stories = [story([whole(it)], 20.0 - n, n) for n, it in enumerate([*news[:3], *bare, *news[3:]])]
+    p = plan_issue(DAY, stories, find_clocks=lambda _u: [], settings=PlanSettings(max_stories=15))
+    draft = writer().write(p)
+    assert len(draft.sections) <= 5 and all(s.heading != "Also Published" for s in draft.sections)
+    markdown = render_markdown(draft)
+    assert "Computer brings data science" in markdown
+    assert verify(markdown, stories).ok

@@ -292,6 +292,7 @@ def join_titles(titles: list[str], texts: list[str] | None = None) -> str:
 
 
 IN_BRIEF = "Also Published"
+MAX_SECTIONS = 5  # the issue format's themed sections (the watch list aside)
 
 
 def is_brief(paragraph: Paragraph) -> bool:
@@ -629,10 +630,14 @@ class OfflineWriter:
         texts = {s.id: s.lead.text for section in plan.sections for s in section}
         told = [self._story_paragraphs(stories) for stories in lede_first(plan.sections, top)]
         briefs = [p for paragraphs in told for p in paragraphs if minor_brief(p) and p.story_id != lede.story_id]
-        if len(briefs) >= 2:  # posts with nothing to tell but their titles: one short list, not a line per section
-            told = [tuple(p for p in paragraphs if p not in briefs) for paragraphs in told]
+        kept = [tuple(p for p in paragraphs if p not in briefs) for paragraphs in told]
+        if len(briefs) >= 2 and sum(bool(k) for k in kept) + 1 + bool(plan.due) <= MAX_SECTIONS:
+            # posts with nothing to tell but their titles: one short list at the end, not a line per section
+            told = kept
+        else:
+            briefs = []
         sections = [section_of(paragraphs, texts) for paragraphs in told if paragraphs]
-        if len(briefs) >= 2:
+        if briefs:
             sections.append(Section(heading=IN_BRIEF, paragraphs=tuple(briefs)))
         if plan.due:
             sections.append(Section(heading="Clocks Coming Due", paragraphs=tuple(self._due(c) for c in plan.due)))
