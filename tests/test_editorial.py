@@ -821,6 +821,9 @@ def test_posts_with_nothing_but_a_title_close_the_issue_together_and_a_titled_de
     listed = " ".join(p.markdown for p in draft.sections[-1].paragraphs)
     assert "Computer brings data science" in listed and "Two scenarios" in listed
     assert "$200 million" not in listed  # a deal keeps its place among the news, title or not
+    from lll.stories.rank import LAUNCH, MAJOR
+    alliance = "Tarn integrates Orbit across its workforce of more than 276,000 in strategic alliance"
+    assert LAUNCH.search(alliance) and MAJOR.search(alliance)
     assert any("$200 million" in p.markdown for s in draft.sections[:-1] for p in s.paragraphs)
     assert verify(render_markdown(draft), stories).ok
 

@@ -17,11 +17,11 @@ LAUNCH = re.compile(
     r"\b(?:introduc(?:es|ed|ing)|announc(?:es|ed|ing)|launch(?:es|ed|ing)?|releas(?:es|ed|ing)|unveil(?:s|ed)?|"
     r"now (?:available|generally available|in (?:public )?(?:beta|preview))|generally available|open[- ]sourc\w*|"
     r"rais(?:es|ed) \$|acquir(?:es|ed)|debut\w*|rolls? out|rolled out|ships?|shipped|partners? with|"
-    r"model card|system card|partnership|acquisition|funding round|series [a-f]\b|"
+    r"model card|system card|partnership|alliance|acquisition|funding round|series [a-f]\b|"
     r"\$\d[\d.,]* ?(?:million|billion|trillion|[mb]n?)|(?:million|billion)[- ]dollar)\b", re.I)
 # A launch that is news beyond its maker's blog: a versioned model or product, money, a deal.
 MAJOR = re.compile(r"\b[A-Za-z][\w-]*[- ]?\d+(?:\.\d+)*\b|\$\d|\b(?:model|partnership|acquisition|acquires|"
-                    r"raises|funding|series [a-f])\b", re.I)
+                    r"raises|funding|alliance|series [a-f])\b", re.I)
 # What a blog posts that is not news: a how-to, a guide, a customer's case study, advice.
 GUIDE = re.compile(
     r"^(?:how|why|what|when|where|tips|lessons|a (?:look|guide|primer)|guide|tutorial|"
