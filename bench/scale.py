@@ -19,7 +19,9 @@ fetch    N loopback feeds × M items on H hosts, fetched by single-process ``lll
          and requests in flight per host: every feed fetched once, every item stored once, no host
          above ``[fetch] per_host``.
 kill     trials of a day (fetch, draft, publish to a fake DEV) by two workers, one killed with
-         SIGKILL at a random moment and replaced: every item stored once, one issue, one DEV draft.
+         SIGKILL mid-fetch (once a random share of the sources is stored, watched through the
+         store) and replaced: every item stored once, one issue, one DEV draft; prints how many
+         kills landed mid-fetch (a step cut by the kill runs again, so a feed may be served twice).
 draft    the story stage (``build_stories``, TF-IDF embedder) for 100 / 1,000 / 5,000 synthetic
          sources against 30 days of ledger, with the growth ratio.
 """
@@ -231,9 +233,11 @@ def stored_items(env: dict[str, str]) -> tuple[int, int]:
     return int(total), int(distinct)
 
 
-def workers(env: dict[str, str], n: int, idle: float = 1.0) -> list[subprocess.Popen[str]]:
-    return [subprocess.Popen([*LLL, "worker", "--until-idle", str(idle)], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True) for _ in range(n)]
+def workers(env: dict[str, str], n: int, idle: float = 1.0, names: tuple[str, ...] = ()) -> list[subprocess.Popen[str]]:
+    """``n`` ``lll worker`` processes (named ``names[k]`` in the queues, when given)."""
+    return [subprocess.Popen([*LLL, "worker", "--until-idle", str(idle), *(["--id", names[k]] if names else [])],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for k in range(n)]
 
 
 def wait_fetched(env: dict[str, str], ids: list[str], procs: list[subprocess.Popen[str]]) -> float:
@@ -254,10 +258,44 @@ def wait_fetched(env: dict[str, str], ids: list[str], procs: list[subprocess.Pop
     return time.perf_counter() - start
 
 
+def wait_stored(letter: Any, procs: list[subprocess.Popen[str]], feeds: int, start: float) -> float:
+    """Seconds since ``start`` until all ``feeds`` sources are fetched and stored, watched through the
+    store with one count every 0.1 s (a DBOS client polling here would take CPU from the workers it
+    times: on 2 cores, ``lll fetch`` has no such neighbour)."""
+    while _fetched_sources(letter) < feeds:
+        if all(p.poll() is not None for p in procs):
+            raise SystemExit("every worker exited with sources left: " + (procs[0].stderr.read() or "")[-1500:])
+        time.sleep(0.1)
+    return time.perf_counter() - start
+
+
 def _children_cpu() -> float:
-    """User + system seconds of the child processes waited for so far."""
+    """User + system seconds of the child processes waited for so far (their own children's too,
+    once waited for: see :func:`_adopt_orphans`)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def _adopt_orphans() -> None:
+    """Become the Linux "child subreaper" of the processes started here, so that a worker's parse
+    processes (children of its fork server, which outlives the worker by a moment and is waited for
+    by nobody) are reparented to this process and their CPU counted by :func:`_reap_orphans`."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_orphans(timeout: float = 10.0) -> None:
+    """Wait for every child process left (the workers' fork servers, once they notice the worker is gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
 
 
 def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int,
@@ -269,6 +307,7 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
     base = Path(tempfile.mkdtemp(prefix="lll-scale-"))
     stores = Stores(base, url)
     rows, ok = [], True
+    _adopt_orphans()
     try:
         for n in (0, *counts):
             label = "lll fetch" if n == 0 else f"{n} worker{'s' if n > 1 else ''}"
@@ -276,16 +315,26 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
             try:
                 root, env = stores.new(server, per_host=per_host)
                 cpu = _children_cpu()
-                if n == 0:
-                    seconds, _ = timed(lambda: run([*LLL, "fetch"], env))
+                if n == 0:  # timed the same way as the workers: from its start until every source is stored
+                    with opened(env) as letter:
+                        start = time.perf_counter()
+                        fetch = subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
+                                                 stderr=subprocess.PIPE, text=True)
+                        seconds = wait_stored(letter, [fetch], feeds, start)
+                    if fetch.wait(120) != 0:
+                        raise SystemExit(f"lll fetch exited {fetch.returncode}: {(fetch.stderr.read() or '')[-1500:]}")
                 else:
                     with opened(env) as letter, w.connected(letter):
                         ids = w.enqueue_fetches(letter, DAY)
-                    procs = workers(env, n)
-                    seconds = wait_fetched(env, ids, procs)
+                    with opened(env) as letter:
+                        start = time.perf_counter()
+                        procs = workers(env, n)
+                        seconds = wait_stored(letter, procs, feeds, start)
+                    wait_fetched(env, ids, procs)  # and the workflows closed (not timed)
                     for p in procs:
                         p.wait(120)
-                cpu = _children_cpu() - cpu  # the workers' whole lives, idle tail included
+                    _reap_orphans()
+                cpu = _children_cpu() - cpu  # the workers' whole lives (parse processes too), idle tail included
                 total, distinct = stored_items(env)
                 once = sorted(set(server.hits.values())) == [1] and len(server.hits) == feeds
                 peak = server.max_in_flight()
@@ -303,8 +352,9 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
               f"{os.cpu_count()} cores")
         table(("run", "seconds", "vs lll fetch", "CPU s", "CPU vs lll fetch", "items stored", "each feed once",
                "peak per host", "checks"), rows)
-        print("seconds: wall clock from the enqueue (workers' start-up included); CPU s: user + system time of the "
-              "fetching processes (less noisy on a shared machine)\n")
+        print("seconds: wall clock from the start of the fetching processes until every source is stored (start-up "
+              "included; the store watched by one count every 0.1 s); CPU s: user + system time of the "
+              "fetching processes and their parse processes (less noisy on a shared machine)\n")
     finally:
         stores.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -314,7 +364,55 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
 # -- kill ------------------------------------------------------------------------------------------
 
 
+def _fetched_sources(letter: Any) -> int:
+    """Sources whose fetch is committed (their items with it: one transaction per source)."""
+    import sqlalchemy as sa
+
+    from lll.store import schema as t
+
+    with letter.store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.sources).where(
+            t.sources.c.last_fetch_at.is_not(None))).scalar_one())
+
+
+def _open_fetches(names: tuple[str, ...]) -> dict[str, int]:
+    """Per worker name: the fetch workflows it is running now (DBOS ``PENDING``)."""
+    from dbos import DBOS
+
+    rows = DBOS.list_workflows(workflow_id_prefix=f"fetch-{DAY}-", status="PENDING", load_input=False,
+                               load_output=False)
+    return {name: sum(r.executor_id == name for r in rows) for name in names}
+
+
+def _kill_mid_fetch(env: dict[str, str], procs: list[subprocess.Popen[str]], names: tuple[str, ...],
+                    target: int, feeds: int) -> tuple[float, int, int, int]:
+    """Wait until ``target`` of the ``feeds`` sources are stored (watched through the store), then
+    SIGKILL the worker running the most fetch workflows at that moment. Returns the seconds waited,
+    the sources stored before and after the kill, and the victim's open fetch workflows."""
+    import lll.workers as w
+
+    start = time.perf_counter()
+    with opened(env) as letter, w.connected(letter):
+        while True:
+            stored = _fetched_sources(letter)
+            owned = _open_fetches(names)
+            busy = max(owned.values(), default=0)
+            if (stored >= target and busy) or stored >= feeds or time.perf_counter() - start > 120:
+                break
+            time.sleep(0.05)
+        victim = max(range(len(names)), key=lambda k: (owned[names[k]], -k))
+        procs[victim].send_signal(signal.SIGKILL)
+        procs[victim].wait(30)
+        after = _fetched_sources(letter)
+    procs.insert(0, procs.pop(victim))  # the dead one first: the caller waits for the others
+    return time.perf_counter() - start, stored, after, owned[names[victim]]
+
+
 def bench_kill(quick: bool, url: str | None, trials: int) -> bool:
+    """Each trial kills a worker mid-fetch: at a random share of the day's sources stored (read
+    through the store, not guessed from a clock), the worker then running the most fetch workflows.
+    A kill counts as mid-fetch when some but not all sources were stored when it died and the
+    dead worker was running fetch workflows."""
     from fakes.forem import FakeForem
 
     if quick:
@@ -323,22 +421,22 @@ def bench_kill(quick: bool, url: str | None, trials: int) -> bool:
     base = Path(tempfile.mkdtemp(prefix="lll-kill-"))
     stores = Stores(base, url)
     rng = random.Random(13)
-    rows, ok = [], True
+    rows, ok, mid = [], True, 0
     try:
         for trial in range(trials):
-            # answers held 0.2 s: the day's fetches take a few seconds, so random kills land in them too
+            # answers held 0.2 s: the day's fetches take a few seconds, long enough to watch them
             server = HostsServer(feeds, items, hosts=6, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.2)
             with FakeForem({"bench-key": 1}) as forem:
                 try:
                     root, env = stores.new(server, per_host=2, targets='"devto"')
                     env.update(LLL_DEVTO_API_KEY="bench-key", LLL_DEVTO_BASE_URL=f"{forem.base}/api")
                     run([*LLL, "run", "--enqueue", "--date", DAY], env)
-                    procs = workers(env, 2, idle=2.0)
-                    delay = rng.uniform(1.0, 9.0)
-                    time.sleep(delay)
-                    procs[0].send_signal(signal.SIGKILL)
-                    procs[0].wait(30)
-                    served = sum(server.hits.values())
+                    names = tuple(f"bench-{os.getpid()}-{trial}-{k}" for k in range(2))
+                    procs = workers(env, 2, idle=2.0, names=names)
+                    target = rng.randint(feeds // 20, feeds - feeds // 20)
+                    waited, stored, after, owned = _kill_mid_fetch(env, procs, names, target, feeds)
+                    landed = 0 < after < feeds and owned > 0
+                    mid += landed
                     procs.append(workers(env, 1, idle=2.0)[0])  # a replacement, as a supervisor would start
                     for p in procs[1:]:
                         p.wait(600)
@@ -352,14 +450,16 @@ def bench_kill(quick: bool, url: str | None, trials: int) -> bool:
                     good = (total == distinct == feeds * items and len(issues) == 1 and drafts == 1
                             and status.endswith("success"))
                     ok &= good
-                    rows.append((str(trial + 1), f"{delay:.1f}", f"{served}/{feeds}", f"{total:,}",
-                                 str(total - distinct), str(len(issues)), str(drafts), "ok" if good else "FAIL"))
+                    rows.append((str(trial + 1), f"{target}/{feeds}", f"{waited:.1f}", f"{after}/{feeds}", str(owned),
+                                 "yes" if landed else "no", f"{total:,}", str(total - distinct), str(len(issues)),
+                                 str(drafts), "ok" if good else "FAIL"))
                 finally:
                     server.stop()
-        print(f"Kill -9: {trials} trials, {feeds} feeds x {items} items, 2 workers, one killed at a random moment "
-              "and replaced")
-        table(("trial", "killed at s", "feeds served then", "items", "duplicates", "issues", "DEV drafts", "checks"),
-              rows)
+        print(f"Kill -9: {trials} trials, {feeds} feeds x {items} items, 2 workers; at a random share of the sources "
+              "stored, the worker running the most fetch workflows is killed and replaced")
+        table(("trial", "kill at stored", "waited s", "stored at kill", "its open fetches", "mid-fetch", "items",
+               "duplicates", "issues", "DEV drafts", "checks"), rows)
+        print(f"kills that landed mid-fetch (0 < stored < {feeds}, the victim running fetches): {mid}/{trials}\n")
     finally:
         stores.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -398,13 +498,23 @@ def bench_draft(quick: bool) -> bool:
                               first_day=(now - timedelta(days=1 + k % 30)).date().isoformat(),
                               told_in=None, vector=_unit(gen.normal(size=DIM)))
                   for k in range(sources * 15)]  # 30 days x about half the sources a day
+        cpu = time.process_time()
         seconds, day = timed(lambda: build_stories(items, ledger, Padded(TfidfEmbedder(max_features=DIM)), now=now,
                                                    published_after=now - timedelta(days=2)))
-        first = first or (sources, seconds)
+        cpu = time.process_time() - cpu
+        first = first or (sources, seconds, cpu)
         rows.append((f"{sources:,}", f"{len(items):,}", f"{len(ledger):,}", f"{len(day.stories):,}", f"{seconds:.2f}",
-                     f"{sources / first[0]:.0f}x", f"{seconds / first[1]:.1f}x"))
+                     f"{cpu:.2f}", f"{sources / first[0]:.0f}x", f"{seconds / first[1]:.1f}x", f"{cpu / first[2]:.1f}x"))
+        if len(rows) > 1:
+            previous = rows[-2]
+            rows[-1] = (*rows[-1], f"{seconds / float(previous[4]):.1f}x / {cpu / float(previous[5]):.1f}x for "
+                                   f"{sources / int(previous[0].replace(',', '')):.0f}x")
+        else:
+            rows[-1] = (*rows[-1], "")
     print("Draft (story stage: units, TF-IDF vectors, dedup layers, ledger, rank) against the number of sources")
-    table(("sources", "items", "ledger stories", "stories", "seconds", "sources growth", "time growth"), rows)
+    table(("sources", "items", "ledger stories", "stories", "seconds", "CPU s", "sources growth", "time growth",
+           "CPU growth", "wall / CPU vs the size before"), rows)
+    print("CPU s: this process's user + system time (less noisy than the wall clock on a shared machine)\n")
     return True
 
 

@@ -78,3 +78,27 @@ def test_bounded_search_on_real_tweets_with_minilm(monkeypatch: pytest.MonkeyPat
         bounded, full = _both(monkeypatch, docs, vectors, text, settings)
         assert bounded == full
         assert len(set(full)) < len(docs)
+
+
+def test_the_ring_of_recent_members_holds_what_the_member_lists_hold() -> None:
+    """The bounded search reads a story's latest members from a ring per slot; the member lists
+    (which the full search reads) are the reference, stories reopened in reused slots included."""
+    rng, gen = random.Random(5), np.random.default_rng(5)
+    latest = 4
+    active = cluster._Active(8, 3, 400, recent=latest)
+    for row in range(400):
+        open_slots = np.flatnonzero(active.label[: active.used] >= 0)
+        if open_slots.size and rng.random() < 0.7:
+            active.add(int(rng.choice(open_slots.tolist())), gen.normal(size=3).astype(np.float32), row, frozenset(),
+                       row)
+        else:
+            active.open(row, gen.normal(size=3).astype(np.float32), row, frozenset(), row)  # may evict the stalest
+        if row % 50 == 49:
+            active.expire(row - 30)
+        slots = np.flatnonzero(active.label[: active.used] >= 0)
+        lo = max(0, row - rng.randrange(1, 40))
+        rows, owners = active.window_members(slots, lo, latest)
+        ring_rows, ring_owners = active.recent_members(slots, lo)
+        assert sorted(zip(owners.tolist(), rows.tolist(), strict=True)) == sorted(
+            zip(ring_owners.tolist(), ring_rows.tolist(), strict=True))
+    assert max(len(m) for m in active.members[: active.used]) > latest  # the ring really wrapped

@@ -126,7 +126,7 @@ class _Active:
     once it is closed. Scores are computed over ``[0, used)`` in place.
     """
 
-    def __init__(self, capacity: int, dim: int, stories: int) -> None:
+    def __init__(self, capacity: int, dim: int, stories: int, recent: int = 0) -> None:
         self.sums = np.zeros((capacity, dim), dtype=np.float32)
         self.norms = np.ones(capacity, dtype=np.float32)
         self.last = np.full(capacity, -np.inf)
@@ -135,6 +135,10 @@ class _Active:
         self.members: list[list[int]] = [[] for _ in range(capacity)]  # rows (time order) of each slot's story
         self.slot_of = np.full(stories, -1, dtype=np.int64)
         self.used = 0
+        # with ``recent`` set: each slot's latest ``recent`` member rows (-1 where none), in a ring
+        # whose next place is ``joined % recent``, so that the lexical side gathers them in one go
+        self.recent = np.full((capacity, max(recent, 1)), -1, dtype=np.intp) if recent else None
+        self.joined = np.zeros(capacity, dtype=np.int64)
 
     def expire(self, oldest: float) -> None:
         """Close the stories whose last document is older than ``oldest``."""
@@ -163,6 +167,10 @@ class _Active:
         self.slot_of[label] = slot
         self.tags[slot] = tags
         self.members[slot] = [row]
+        if self.recent is not None:
+            self.recent[slot] = -1
+            self.recent[slot, 0] = row
+            self.joined[slot] = 1
 
     def add(self, slot: int, vector: NDArray[np.float32], moment: float,
             tags: frozenset[str], row: int = -1) -> None:
@@ -172,6 +180,9 @@ class _Active:
         self.last[slot] = max(self.last[slot], moment)
         self.tags[slot] = self.tags[slot] | tags
         self.members[slot].append(row)
+        if self.recent is not None:
+            self.recent[slot, self.joined[slot] % self.recent.shape[1]] = row
+            self.joined[slot] += 1
 
     def window_members(self, slots: NDArray[np.int64], lo: int,
                        latest: int = 0) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -186,6 +197,17 @@ class _Active:
             rows += kept
             owners += [n] * len(kept)
         return np.asarray(rows, dtype=np.intp), np.asarray(owners, dtype=np.intp)
+
+    def recent_members(self, slots: NDArray[np.intp], lo: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """:meth:`window_members` with ``latest`` = the ring's width, gathered from the ring: the
+        rows from ``lo`` on among each slot's latest members (members come in time order, so those
+        from ``lo`` on are the latest ones), and for each the index of its slot in ``slots``."""
+        if self.recent is None:
+            raise ValueError("no ring of recent members: build _Active with recent > 0")
+        block = self.recent[slots]
+        keep = block >= lo  # lo >= 0: the empty places (-1) drop out too
+        owners = np.broadcast_to(np.arange(len(slots), dtype=np.intp)[:, None], block.shape)
+        return block[keep], owners[keep]
 
 
 class _Lexical:
@@ -280,6 +302,9 @@ def _best(active: _Active, vector: NDArray[np.float32], lexical: NDArray[np.floa
 
 
 _CHUNK = 16  # stories whose lexical side is computed at a time, best bound first
+#: the first few alone: a document that continues a story mostly finds it among its best bounds,
+#: and the search stops there (a story's lexical side costs up to ``max_members`` rows)
+_FIRST_CHUNK = 4
 
 
 def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexical, row: int, lo: int,
@@ -308,11 +333,14 @@ def _best_bounded(active: _Active, vector: NDArray[np.float32], lexical: _Lexica
     order = reach[np.argsort(-bound[reach], kind="stable")]
     exact = np.full(used, -np.inf, dtype=np.float32)
     best = -np.inf
-    for start in range(0, len(order), _CHUNK):
+    start, size = 0, _FIRST_CHUNK
+    while start < len(order):
         if bound[order[start]] < max(best, s.threshold):
             break
-        chunk = order[start:start + _CHUNK]
-        rows, owners = active.window_members(chunk, lo, s.max_members)
+        chunk = order[start:start + size]
+        start, size = start + size, _CHUNK
+        rows, owners = (active.recent_members(chunk, lo) if active.recent is not None
+                        else active.window_members(chunk, lo, s.max_members))
         nearest = np.zeros(len(chunk), dtype=np.float64)
         if rows.size:
             np.maximum.at(nearest, owners, lexical.cosines_with(row, rows))
@@ -363,7 +391,7 @@ def cluster_stream(
                            else np.asarray(text_vectors)[order])
         if lexical.shape[0] != len(docs):
             raise ValueError(f"{len(docs)} docs but {lexical.shape[0]} text vectors")
-    active = _Active(max(1, min(max_active, len(docs))), matrix.shape[1], max(1, len(docs)))
+    active = _Active(max(1, min(max_active, len(docs))), matrix.shape[1], max(1, len(docs)), max_members)
     labels = np.full(len(docs), -1, dtype=np.int64)  # by position in time order
     # One small product per document (open stories × dimensions): BLAS's threads cost more to
     # wake and join than the product takes (7x slower from ~2,000 open stories on 2 busy cores).
