@@ -843,3 +843,28 @@ def test_the_closing_list_of_briefs_never_makes_a_sixth_section() -> None:
     markdown = render_markdown(draft)
     assert "Computer brings data science" in markdown
     assert verify(markdown, stories).ok
+
+
+def test_a_digests_bullets_on_one_named_thing_in_a_row_are_one_paragraph() -> None:
+    first = ("Independent benchmarker Tarn Analysis reports Orion 3.5 Flash scores 55 on its index, "
+             "at 280 output tokens a second.")
+    second = ("Tarn Analysis gave the strongest balanced take: a fast model, but materially costlier "
+              "to run than the Flash before it on their suite.")
+    text = f"{first}\n\n{second}"
+    letter = item(190, source="The Digest", kind="newsletter", title="not much happened today", text=text,
+                  url="https://digest.example.com/issues/190")
+    a = StoryUnit(id="190:1", item=letter, title="Independent benchmarker Tarn Analysis reports Orion 3.5 Flash",
+                  text=first, start=0, end=len(first), theme="Benchmarks")
+    b = StoryUnit(id="190:2", item=letter, title="Tarn Analysis gave the strongest balanced take",
+                  text=second, start=len(first) + 2, end=len(text), theme="Reactions")
+    lead = item(191, source="Kestrel Blog", kind="feed", title="Kestrel ships Trace 3 to every team",
+                text="Kestrel shipped Trace 3 to every team today, with replay of failed runs in one click.")
+    lab = item(192, source="Vega Blog", kind="feed", title="Vega ships Loom 2 to every team",
+               text="Vega shipped Loom 2 to every team today, with a 3x speedup in tool calls.")
+    # a and b have one vector (n ≡ 1 mod 16): they share a section
+    stories = [story([whole(lead)], 10.0, 5), story([a], 9.0, 1), story([b], 8.0, 17), story([whole(lab)], 7.0, 9)]
+    markdown = render_markdown(writer().write(plan_issue(DAY, stories, find_clocks=lambda _u: [])))
+    body = markdown.split("Automated draft from LLL", 1)[1]
+    paragraph = next(p for p in body.split("\n\n") if "strongest balanced take" in p)
+    assert "scores 55" in paragraph, markdown
+    assert verify(markdown, stories).ok

@@ -695,8 +695,12 @@ class OfflineWriter:
         run = 0  # paragraphs in a row that follow one digest theme
         for story in stories:
             lead = story.lead
-            same = (last is not None and bool(lead.theme) and last.item.id == lead.item.id
-                    and last.theme == lead.theme)
+            # the digest goes on about one theme, or about the same named thing ("Artificial Analysis
+            # reports Gemini 3.5 Flash …", then "Artificial Analysis gave the strongest balanced take …")
+            same = (last is not None and last.item.id == lead.item.id and source_kind(lead.item.source_kind).digest
+                    and ((bool(lead.theme) and last.theme == lead.theme)
+                         or bool(shared(specific(last.title), specific(lead.title)))
+                         or _same_opening_name(last.title, lead.title)))
             paragraph = self._story(story, repeat_source=lead.item.id in told_items, follows=run + 1 if same else 0)
             told_items.add(lead.item.id)
             if paragraph is None:
@@ -899,6 +903,12 @@ class OfflineWriter:
             Sentence(clock.sentence, citations=(source,)),
             Sentence("That date has now come.", role="attribution"),
         ), story_id=clock.story_id, kind="revisit")
+
+
+def _same_opening_name(a: str, b: str) -> bool:
+    """Two headlines that open on the same name of two or more words ("Artificial Analysis …")."""
+    first = [re.match(r"(?:[A-Z][\w.&'’-]*\s){1,3}[A-Z][\w.&'’-]*", t) for t in (a, b)]
+    return all(first) and first[0].group(0) == first[1].group(0)  # type: ignore[union-attr]
 
 
 def strip_links(markdown: str) -> str:
