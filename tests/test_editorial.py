@@ -622,6 +622,9 @@ def test_a_heading_label_is_a_name_the_story_writes_as_one_or_the_noun_phrase_of
     assert label("Kestrel shipped Orion 4.3 with better cost and performance",
                  "Kestrel shipped Orion 4.3 today, and Orion 4.3 costs less.") == "Orion 4.3"
     assert label("I believe there are entire companies right now under AI psychosis") == ""
+    # a digest's sub-bullet label is no name; a one-word title is, where the story writes it so
+    assert label("Infrastructure implication", "Anthropic tied the raise to capacity.") == ""
+    assert label("Muon", "Optimizer work is lively, with new Muon variants and a Muon record.") == "Muon"
     # a heading joins them; a lab's bare name gives way to the product it names, and after the
     # section's first story, to the subjects beside it
     assert join_titles(["OpenAI is turning Codex into a work surface", "Build agents with the Cursor SDK",
@@ -868,3 +871,23 @@ def test_a_digests_bullets_on_one_named_thing_in_a_row_are_one_paragraph() -> No
     paragraph = next(p for p in body.split("\n\n") if "strongest balanced take" in p)
     assert "scores 55" in paragraph, markdown
     assert verify(markdown, stories).ok
+
+
+def test_a_digest_themes_parts_stay_in_one_section_beyond_a_sections_usual_size() -> None:
+    sentences = [f"Orbit part {k} shipped feature {k} to every team, with a {k + 2}x gain in tool calls."
+                 for k in range(6)]
+    text = "\n\n".join(sentences)
+    letter = item(200, source="The Digest", kind="newsletter", title="not much happened today", text=text,
+                  url="https://digest.example.com/issues/200")
+    units, at = [], 0
+    for k, sentence in enumerate(sentences):
+        units.append(StoryUnit(id=f"200:{k + 1}", item=letter, title=f"Orbit part {k}", text=sentence, start=at,
+                               end=at + len(sentence), theme="Orbit week", theme_index=1, theme_part=k))
+        at += len(sentence) + 2
+    others = [item(210 + k, source=f"Lab {k}", kind="feed", title=f"Lab {k} ships Widget {k}",
+                   text=f"Lab {k} shipped Widget {k} to all users today, with a {k + 2}x speedup.") for k in range(3)]
+    stories = [story([u], 9.0 - k / 10, 1 + k) for k, u in enumerate(units)]
+    stories += [story([whole(o)], 5.0 - k, 9 + k) for k, o in enumerate(others)]
+    p = plan_issue(DAY, stories, find_clocks=lambda _u: [])
+    homes = {i for i, section in enumerate(p.sections) for s in section if s.lead.item.id == 200}
+    assert len(homes) == 1, [[s.lead.id for s in section] for section in p.sections]

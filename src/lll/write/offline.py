@@ -240,8 +240,11 @@ def label(title: str, text: str = "") -> str:
     lead_word = whole.split()[0].lower()
     titled = not prose.sentence_like(whole)
     plain_open = lead_word in GENERIC or lead_word in _IMPERATIVE or lead_word.endswith("ing")
+    if words(whole) == 1 and named_in(whole, text):
+        return whole  # "Muon", "Kanban": a one-word title the story writes as a name
+    capitals = sum(w[:1].isupper() or any(c.isdigit() for c in w) for w in whole.split()[1:])
     if 2 <= words(whole) <= (5 if titled else 3) and not re.search(r"[:;,—–/|?]", title) and not plain_open \
-            and not prose.first_person(whole) and prose.printable(f"{whole}.", 2):
+            and capitals and not prose.first_person(whole) and prose.printable(f"{whole}.", 2):
         return title_case(whole)  # "Agent Skills", "Claude for Creative Work"
     if titled and not plain_open:
         for mark in (": ", " — ", " – ", " - ", ", "):

@@ -197,16 +197,20 @@ def _choose(stories: Sequence[Story], settings: PlanSettings) -> tuple[list[Stor
 
 
 def together(a: Story, b: Story) -> bool:
-    """Stories that share a section whatever their vectors say: one item's stories under one of its
-    themes (a digest's "Claude Code backlash" paragraphs, also when a lab's post holds the theme's
-    opening as its coverage), or papers of one arXiv listing."""
+    """Stories that share a section whatever their vectors say: one digest theme's (``theme_mates``),
+    or two whose titles name one specific thing ("Opus 4.7 (fast mode) is now available in
+    Windsurf" and "Claude Opus 4.7 fast mode")."""
+    return theme_mates(a, b) or bool(shared(specific(a.lead.title), specific(b.lead.title)))
+
+
+def theme_mates(a: Story, b: Story) -> bool:
+    """One item's stories under one of its themes (a digest's "Claude Code backlash" paragraphs,
+    also when a lab's post holds the theme's opening as its coverage), or papers of one arXiv listing."""
     x, y = a.lead, b.lead
     if x.item.source_kind == y.item.source_kind and source_kind(x.item.source_kind).grouped:
         return True
     if x.item.id == y.item.id and x.theme == y.theme:
         return True
-    if shared(specific(x.title), specific(y.title)):
-        return True  # "Opus 4.7 (fast mode) is now available in Windsurf" and "Claude Opus 4.7 fast mode"
     # a digest paragraph that follows up a theme whose opening another story holds as its coverage
     return any(u.theme and u.item.id == v.item.id and u.theme == v.theme for u in a.units for v in b.units)
 
@@ -238,7 +242,9 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     sections: list[list[Story]] = []
     for story in stories:
         same_item = [s for s in sections if any(together(story, o) for o in s)]
-        if same_item and len(same_item[0]) < settings.section_size + 1:
+        # a digest theme's follow-up has room beyond a name's kin: it is the same paragraph going on
+        room = settings.section_size + (3 if same_item and any(theme_mates(story, o) for o in same_item[0]) else 1)
+        if same_item and len(same_item[0]) < room:
             same_item[0].append(story)
             continue
         scored = sorted(((_cos(story, s), i) for i, s in enumerate(sections) if len(s) < settings.section_size),
@@ -255,6 +261,13 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
             sections.append([story])
         else:
             sections[scored[0][1]].append(story)
+    for lone in [s for s in sections if len(s) == 1]:
+        # a theme's part that came before its mates were placed: it joins them rather than stand alone
+        home = next((s for s in sections if s is not lone and len(s) < settings.section_size + 3
+                     and any(theme_mates(lone[0], o) for o in s)), None)
+        if home is not None and len(sections) > 2:
+            home.append(lone[0])
+            sections.remove(lone)
     if len(sections) == 1 and len(sections[0]) >= 2:
         half = math.ceil(len(sections[0]) / 2)
         sections = [sections[0][:half], sections[0][half:]]
