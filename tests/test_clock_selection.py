@@ -126,10 +126,14 @@ def test_a_running_clock_is_not_opened_again_and_is_relisted_as_its_date_nears()
     p = plan(stories, running=[running, far])
     assert p.clocks == ()  # the same clock is already running
     assert [c.id for c in p.running] == ["c-1"]  # due in five days: listed again; July 30 is not near
-    # once, not every day: an issue before this one already within a week of May 24 reminded readers
+    # a reminder, not a refrain: the first issue within a week of May 24, then the first within its
+    # last three days — not every issue in between (DAY is May 19)
     plain_days = [plain(2, 8.0), plain(3, 7.0)]
     assert [c.id for c in plan(plain_days, running=[running], previous_day="2026-05-16").running] == ["c-1"]
     assert plan(plain_days, running=[running], previous_day="2026-05-18").running == ()
+    last_call = plan_issue("2026-05-21", plain_days, find_clocks=lambda _u: [], running=[running],
+                           previous_day="2026-05-20")
+    assert [c.id for c in last_call.running] == ["c-1"]
 
 
 def test_a_clock_more_than_a_year_ahead_is_not_watched() -> None:

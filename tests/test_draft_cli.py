@@ -281,7 +281,8 @@ def test_the_reference_day_has_every_part_of_the_spec(demo: Demo) -> None:
     # every story paragraph names its source in prose, with a link to the item
     for paragraph in issue.paragraphs[2:]:
         assert re.search(r"\[[^\]]+\]\(https?://[^)]+\) (reported|discussed|noted|pointed to|published a paper|"
-                         r"released|also reported|wrote|also wrote|published|ran|recapped)", paragraph), paragraph
+                         r"released|also reported|wrote|also wrote|published|ran|recapped|added|also noted|"
+                         r"also pointed out)", paragraph), paragraph
     # figures exactly as the source wrote them
     assert "a UC Berkeley benchmark of 1,507 real-world vulnerability reproduction tasks, it scores 83.1%" in markdown
     assert "Mythos Preview succeeded 180 times" in markdown

@@ -350,14 +350,24 @@ def _watchable(chosen: Sequence[Story], stories: Sequence[Story],
                 yield story, unit, finding
 
 
+LAST_CALL_DAYS = 3  # a running clock's second reminder, in the last days before its date
+
+
+def _reminder_due(due: str, day: str, previous_day: str, settings: PlanSettings) -> bool:
+    """Whether ``day``'s issue is the first to come within ``relist_days`` of a clock's date, or the
+    first within its last few days: a running clock is listed again at most twice, never daily."""
+    left, before = ((date.fromisoformat(due) - date.fromisoformat(d)).days for d in (day, previous_day))
+    return any(left <= bar < before for bar in (settings.relist_days, LAST_CALL_DAYS))
+
+
 def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[StoryUnit], list[ClockFinding]],
                due: Sequence[DueClock] = (), left_out: Sequence[LeftOut] = (),
                running: Sequence[DueClock] = (), previous_day: str | None = None,
                settings: PlanSettings = PlanSettings()) -> Plan:
     """Choose and arrange the day's stories: the lede, the sections, the clocks. A clock
-    already running (opened by an earlier issue) is not opened again; it is listed again once,
-    in the first issue within ``relist_days`` of its date (``previous_day``: the issue before
-    this one, which had not yet come that close); when the day opens
+    already running (opened by an earlier issue) is not opened again; it is listed again in the
+    first issue within ``relist_days`` of its date and in the first within its last
+    ``LAST_CALL_DAYS`` (``previous_day``: the issue before this one); when the day opens
     fewer than ``min_clocks``, the running clocks due soonest fill the watch list."""
     chosen, left = _choose(stories, settings)
     clocks: list[PlannedClock] = []
@@ -386,9 +396,8 @@ def plan_issue(day: str, stories: Sequence[Story], *, find_clocks: Callable[[Sto
             break
         if (date.fromisoformat(clock.due) - date.fromisoformat(day)).days > settings.relist_days:
             continue  # listed again only as its date draws near, not in every issue until then
-        if previous_day is not None and \
-                (date.fromisoformat(clock.due) - date.fromisoformat(previous_day)).days <= settings.relist_days:
-            continue  # the issue before already came this close: once is a reminder, every day a refrain
+        if previous_day is not None and not _reminder_due(clock.due, day, previous_day, settings):
+            continue  # the issue before already reminded readers: a reminder, not a daily refrain
         key = (clock.due, clock.sentence)
         if any(same_clock(key, (c.finding.due.isoformat(), c.finding.sentence)) for c in clocks) \
                 or any(same_clock(key, (o.due, o.sentence)) for o in listed):
