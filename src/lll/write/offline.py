@@ -815,8 +815,6 @@ class OfflineWriter:
             parts.append(Sentence(alone, citations=(citation,), role="attribution"))
         elif not body and not unit.id.endswith(":0"):
             return None  # a digest's bullet with no sentence fit to print: its bold lead alone says too little
-        if taken:
-            pass
         elif teller is not unit or not body:
             text = brief(unit)  # a post with only a title still names who made the news
             if text in self._told:  # the lede said it: the paragraph points at the post instead
