@@ -41,10 +41,12 @@ def dialect_of(bind: sa.Engine | sa.Connection) -> str:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, so DDL is transactional too
     cur = dbapi_conn.cursor()
+    # the wait first: switching a fresh file to WAL takes its lock, and processes opening it at
+    # once must queue for it, not fail at the driver's 5-second default ("database is locked")
+    cur.execute("PRAGMA busy_timeout=60000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
     cur.close()
 
 
