@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 
 from lll.kinds import discussion, source_kind
 from lll.records import TRANSCRIPT_HEADING
@@ -152,12 +153,17 @@ def headline_subject(title: str) -> str:
     if len(head) == 1 and not head[0][:1].isupper():
         return ""
     found = " ".join(head)
-    found = found[:1].upper() + found[1:]
-    return title_case(found) if words(found) >= 2 or found[:1].isupper() else ""
+    return title_case(found[:1].upper() + found[1:])
 
 
 _GENERIC_FIELD = frozenset("ai agi api apis llm llms gpu gpus cpu tpu ml rl rag sdk cli ui ux ceo cto pr prs os "
                            "us uk eu x".split())
+
+
+@lru_cache(maxsize=64)
+def _without_links(text: str) -> str:
+    """A story's words less its links and handles; once per text, as each word of each title asks."""
+    return re.sub(r"https?://\S+|@\w+|\S+\.(?:com|ai|org|io|dev)\S*", " ", text)
 
 
 def named_in(token: str, text: str, title: str = "") -> bool:
@@ -173,9 +179,9 @@ def named_in(token: str, text: str, title: str = "") -> bool:
         return False  # "AI-native", "LLM-based": a compound word, not a name
     if any(c.isdigit() for c in core) or any(c.isupper() for c in core[1:]) or core.lower() in FIELD_NAMES:
         return True
-    plain = re.sub(r"https?://\S+|@\w+|\S+\.(?:com|ai|org|io|dev)\S*", " ", text)
     if not core[:1].isupper():
         return False
+    plain = _without_links(text)
     inside = rf"[\w,;(]\s+{re.escape(core)}(?![\w-])"
     if re.search(inside, plain):
         return True
@@ -908,8 +914,8 @@ class OfflineWriter:
 
 def _same_opening_name(a: str, b: str) -> bool:
     """Two headlines that open on the same name of two or more words ("Artificial Analysis …")."""
-    first = [re.match(r"(?:[A-Z][\w.&'’-]*\s){1,3}[A-Z][\w.&'’-]*", t) for t in (a, b)]
-    return all(first) and first[0].group(0) == first[1].group(0)  # type: ignore[union-attr]
+    first, second = (re.match(r"(?:[A-Z][\w.&'’-]*\s){1,3}[A-Z][\w.&'’-]*", t) for t in (a, b))
+    return first is not None and second is not None and first.group(0) == second.group(0)
 
 
 def strip_links(markdown: str) -> str:

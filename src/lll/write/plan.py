@@ -274,8 +274,9 @@ def _group(stories: Sequence[Story], settings: PlanSettings) -> list[list[Story]
     return [_adjacent(section) for section in sections]
 
 
-_THREAD_STOP = frozenset("introducing announcing update updates launch launches claude openai anthropic google "
-                         "gemini model models agent agents with from your their about".split())
+# title words too common to tie two posts to one matter (the labs' own names are left out as well)
+_THREAD_STOP = frozenset("introducing announcing update updates launch launches model models agent agents "
+                         "with from your their about".split())
 
 
 def _one_thread(a: Story, b: Story) -> bool:
