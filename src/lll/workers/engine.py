@@ -1,14 +1,19 @@
 """The day's job as durable workflows (DBOS Transact), run by ``lll worker`` processes.
 
 ``enqueue_day`` puts a day in the database: ``lll.fetch`` workflows on the ``lll-fetch`` queue,
-each a batch of up to ``FETCH_BATCH`` sources of one host, partitioned by that host with one
-workflow of a host running at a time across all workers; the workflow fetches its sources in
-steps of ``2 × [fetch] per_host``, and the HTTP client holds at most ``per_host`` of them in
-flight, so no host ever sees more than ``per_host`` requests at once. Then one ``lll.day``
-workflow on ``lll-draft`` waits for those fetches, drafts the issue, then publishes it through
-the publication ledger. Workflow ids are ``fetch-DATE-FIRST-LAST`` (the batch's first and last
-source id) and ``day-DATE``: enqueueing a day again, from this machine or another, adds nothing,
-and a day is drafted by one workflow only.
+then one ``lll.day`` workflow on ``lll-draft`` that waits for those fetches, drafts the issue,
+then publishes it through the publication ledger. Workflow ids are ``fetch-DATE-FIRST-LAST``
+(the batch's first and last source id) and ``day-DATE``: enqueueing a day again, from this
+machine or another, adds nothing, and a day is drafted by one workflow only.
+
+How the fetches are cut: every host belongs to one of ``FETCH_GROUPS`` groups (a stable hash
+of its name), and a fetch workflow is a batch of up to ``FETCH_BATCH`` sources of one group,
+its hosts taken in turn. The queue is partitioned by group with one workflow of a group running
+at a time across all workers, so one host's sources are only ever fetched by one workflow at
+once, and the HTTP client in that workflow's process holds at most ``[fetch] per_host`` of them
+in flight: no host ever sees more, however many workers run. Grouping hosts (rather than a
+partition per host) keeps the engine's bookkeeping per batch even when every source has a host
+of its own: 2,000 sources on 2,000 hosts make about 64 workflows, not 2,000.
 
 Why batches: a workflow costs the engine several transactions of its own (claim, status, step
 output, result) and a poll of the queue to start; one per source made a worker fetch at a
@@ -32,6 +37,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,9 +57,12 @@ log = logging.getLogger(__name__)
 
 FETCH_QUEUE = "lll-fetch"
 DRAFT_QUEUE = "lll-draft"
-WORKFLOW_VERSION = "2"  # bump when a workflow's steps change: older pending workflows are then left alone
+WORKFLOW_VERSION = "3"  # bump when a workflow's steps change: older pending workflows are then left alone
 WORKERS_DB = "workers.db"  # beside lll.db when the store is SQLite
-FETCH_BATCH = 32  # sources of one host per fetch workflow
+FETCH_BATCH = 64  # sources per fetch workflow (of one host group)
+FETCH_STEP = 16  # sources per step of a fetch workflow: what a crash makes one fetch again at most
+FETCH_GROUPS = 64  # host groups: the fetch queue's partitions
+RECOVERY_EVERY = 5.0  # seconds between a worker's looks for dead workers' workflows
 
 
 @dataclass(frozen=True)
@@ -140,11 +149,13 @@ def _launch(letter: Newsletter, executor_id: str, *, listen: Sequence[str]) -> N
     finally:
         _MIGRATING.now = False
     settings = letter.config.fetch
-    # one batch of a host at a time (its steps keep ``per_host`` requests in flight); as many
-    # batches per worker as fill ``concurrency`` requests
+    # one batch of a host group at a time; per worker, twice as many batches as fill
+    # ``concurrency`` requests at ``per_host`` each, so that the HTTP client stays full while a
+    # batch is between steps or a freed slot waits for the next poll (the client holds the
+    # overall and per-host limits whatever is started)
     DBOS.register_queue(FETCH_QUEUE, partition_concurrency=1,
-                        worker_concurrency=max(1, settings.concurrency // settings.per_host),
-                        polling_interval_sec=0.2)
+                        worker_concurrency=max(2, 2 * settings.concurrency // settings.per_host),
+                        polling_interval_sec=0.5)
     # a day's draft can wait 2 s to start: each poll is a transaction (polling every 0.5 s cost a
     # fetching worker 0.8 CPU-seconds a minute)
     DBOS.register_queue(DRAFT_QUEUE, worker_concurrency=1, polling_interval_sec=2.0)
@@ -161,8 +172,14 @@ def connected(letter: Newsletter) -> Iterator[None]:
 
 
 def host_of(url: str) -> str:
-    """The partition a source's fetch is queued under: what the HTTP client limits per host."""
+    """A source's host, as the HTTP client limits it."""
     return urlsplit(url).netloc.lower() or url
+
+
+def host_group(host: str, groups: int = FETCH_GROUPS) -> str:
+    """The fetch queue partition of a host: the same on every machine and in every run (CRC-32,
+    not Python's salted ``hash``)."""
+    return f"hosts-{zlib.crc32(host.encode()) % groups:02d}"
 
 
 def _queue(name: str) -> Any:
@@ -172,24 +189,31 @@ def _queue(name: str) -> Any:
     return queue
 
 
-def fetch_batches(sources: Sequence[Source], size: int = FETCH_BATCH) -> list[tuple[str, list[int]]]:
-    """The sources grouped by host, in id order, cut into batches of at most ``size``:
-    ``(host, source ids)`` per batch."""
-    by_host: dict[str, list[int]] = {}
+def fetch_batches(sources: Sequence[Source], size: int = FETCH_BATCH,
+                  groups: int = FETCH_GROUPS) -> list[tuple[str, list[int]]]:
+    """The sources by host group, cut into batches of at most ``size``: ``(group, source ids)``
+    per batch. Within a group its hosts take turns (each in id order), so a batch of a group
+    with several hosts keeps all of them busy rather than one at a time."""
+    by_group: dict[str, dict[str, list[int]]] = {}
     for source in sorted(sources, key=lambda s: s.id):
-        by_host.setdefault(host_of(source.url), []).append(source.id)
-    return [(host, ids[start:start + size]) for host, ids in sorted(by_host.items())
-            for start in range(0, len(ids), size)]
+        host = host_of(source.url)
+        by_group.setdefault(host_group(host, groups), {}).setdefault(host, []).append(source.id)
+    batches = []
+    for group, hosts in sorted(by_group.items()):
+        turns = [ids for _host, ids in sorted(hosts.items())]
+        order = [ids[k] for k in range(max(map(len, turns))) for ids in turns if k < len(ids)]
+        batches += [(group, order[start:start + size]) for start in range(0, len(order), size)]
+    return batches
 
 
 def enqueue_fetches(letter: Newsletter, day: str) -> list[str]:
-    """The fetch workflows of ``day`` (a batch of one host's sources each, queued under that host):
-    their ids."""
+    """The fetch workflows of ``day`` (a batch of one host group's sources each, queued under that
+    group): their ids."""
     queue, fetches = _queue(FETCH_QUEUE), []
-    step = 2 * letter.config.fetch.per_host  # an input, so a recovered workflow cuts its steps the same way
-    for host, ids in fetch_batches(letter.store.sources()):
+    step = FETCH_STEP  # an input, so a recovered workflow cuts its steps the same way
+    for group, ids in fetch_batches(letter.store.sources()):
         workflow_id = f"fetch-{day}-{ids[0]}-{ids[-1]}"
-        with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=host):
+        with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=group):
             queue.enqueue(fetch_sources, ids, day, step)
         fetches.append(workflow_id)
     return fetches
@@ -230,7 +254,7 @@ def _fetch_step(source_ids: list[int]) -> list[dict[str, Any]]:
 
 @DBOS.workflow(name="lll.fetch")
 def fetch_sources(source_ids: list[int], day: str, step: int) -> dict[str, Any]:
-    """Fetch a batch of one host's sources for ``day``, ``step`` at a time, and store what is new.
+    """Fetch a batch of one host group's sources for ``day``, ``step`` at a time, and store what is new.
     A crash repeats at most the step in flight (which stores nothing twice)."""
     done: list[dict[str, Any]] = []
     for start in range(0, len(source_ids), max(1, step)):
@@ -308,9 +332,12 @@ class Worker:
         _Runtime.fetcher = FetchService(self.letter)
         _launch(self.letter, self.executor_id, listen=(FETCH_QUEUE, DRAFT_QUEUE))
         idle_since: float | None = None
+        looked = 0.0
         try:
             while not self.stop.wait(1.0):
-                self._recover_the_dead(liveness)
+                if time.monotonic() - looked >= RECOVERY_EVERY:
+                    self._recover_the_dead(liveness)
+                    looked = time.monotonic()
                 if until_idle is None:
                     continue
                 if self._busy():

@@ -27,12 +27,21 @@ PARSE_PROCESSES = 2
 
 
 def _parse_pool(processes: int) -> Executor:
-    """Parse processes from a fork server (this process already runs DBOS threads, which a plain
+    """Parse processes from a fork server (this process soon runs DBOS threads, which a plain
     fork would copy mid-flight) that imports the parser once, so each process forked from it starts
-    with it loaded. The processes start with the first parse: a worker that only drafts pays none."""
+    with it loaded. They are started at once, on a thread of their own, while the engine launches:
+    started by the first parse, they held the fetch loop for the second it takes the fork server
+    to import the parser."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lll.fetch.run"])
-    return ProcessPoolExecutor(processes, mp_context=context)
+    pool = ProcessPoolExecutor(processes, mp_context=context)
+
+    def start() -> None:
+        for started in [pool.submit(int) for _ in range(processes)]:
+            started.result()
+
+    threading.Thread(target=start, name="lll-parse-start", daemon=True).start()
+    return pool
 
 
 class FetchService:
