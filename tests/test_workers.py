@@ -155,3 +155,23 @@ def test_the_workspace_lock_is_the_databases_on_postgresql_and_busy_is_exit_75(_
         assert busy.returncode == 75, busy.stderr
         assert "busy (lll draft, pid " in busy.stderr  # the same words as the file lock's
     assert _lll("sources", "list").returncode == 0
+
+
+def test_fetch_batches_keep_each_host_in_one_group_and_let_a_groups_hosts_take_turns() -> None:
+    from lll.records import Source
+    from lll.workers.engine import fetch_batches, host_group, host_of
+
+    sources = [Source(i, f"https://h{i % 7}.example/feed{i}.xml", f"feed {i}") for i in range(1, 301)]
+    batches = fetch_batches(sources, size=16, groups=4)
+    ids = [i for _group, batch in batches for i in batch]
+    assert sorted(ids) == list(range(1, 301)), "every source in exactly one batch"
+    url = {s.id: s.url for s in sources}
+    for group, batch in batches:
+        assert len(batch) <= 16
+        assert {host_group(host_of(url[i]), 4) for i in batch} == {group}, "a batch holds one group's hosts only"
+    for group in {g for g, _ in batches}:
+        order = [host_of(url[i]) for g, batch in batches if g == group for i in batch]
+        hosts = sorted(set(order))
+        if len(hosts) > 1:  # the group's hosts in turn, while each has sources left
+            assert order[:len(hosts)] == hosts
+    assert host_group("h1.example") == host_group("h1.example") and host_group("h1.example").startswith("hosts-")

@@ -200,7 +200,7 @@ def fetch_batches(sources: Sequence[Source], size: int = FETCH_BATCH,
         by_group.setdefault(host_group(host, groups), {}).setdefault(host, []).append(source.id)
     batches = []
     for group, hosts in sorted(by_group.items()):
-        turns = [ids for _host, ids in sorted(hosts.items())]
+        turns = [hosts[host] for host in sorted(hosts)]
         order = [ids[k] for k in range(max(map(len, turns))) for ids in turns if k < len(ids)]
         batches += [(group, order[start:start + size]) for start in range(0, len(order), size)]
     return batches
@@ -210,11 +210,11 @@ def enqueue_fetches(letter: Newsletter, day: str) -> list[str]:
     """The fetch workflows of ``day`` (a batch of one host group's sources each, queued under that
     group): their ids."""
     queue, fetches = _queue(FETCH_QUEUE), []
-    step = FETCH_STEP  # an input, so a recovered workflow cuts its steps the same way
     for group, ids in fetch_batches(letter.store.sources()):
         workflow_id = f"fetch-{day}-{ids[0]}-{ids[-1]}"
         with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=group):
-            queue.enqueue(fetch_sources, ids, day, step)
+            # the step size is an input, so a recovered workflow cuts its steps the same way
+            queue.enqueue(fetch_sources, ids, day, FETCH_STEP)
         fetches.append(workflow_id)
     return fetches
 

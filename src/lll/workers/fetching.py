@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from lll.errors import SourceError
@@ -37,8 +38,11 @@ def _parse_pool(processes: int) -> Executor:
     pool = ProcessPoolExecutor(processes, mp_context=context)
 
     def start() -> None:
-        for started in [pool.submit(int) for _ in range(processes)]:
-            started.result()
+        try:
+            for started in [pool.submit(int) for _ in range(processes)]:
+                started.result()
+        except (RuntimeError, BrokenProcessPool):
+            return  # shut down (or broken) before they started: the first parse reports it
 
     threading.Thread(target=start, name="lll-parse-start", daemon=True).start()
     return pool
