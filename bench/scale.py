@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -258,15 +259,43 @@ def wait_fetched(env: dict[str, str], ids: list[str], procs: list[subprocess.Pop
     return time.perf_counter() - start
 
 
-def wait_stored(letter: Any, procs: list[subprocess.Popen[str]], feeds: int, start: float) -> float:
+def wait_stored(letter: Any, procs: list[subprocess.Popen[str]], feeds: int, start: float,
+                shares: tuple[float, ...] = ()) -> tuple[float, dict[float, float]]:
     """Seconds since ``start`` until all ``feeds`` sources are fetched and stored, watched through the
     store with one count every 0.1 s (a DBOS client polling here would take CPU from the workers it
-    times: on 2 cores, ``lll fetch`` has no such neighbour)."""
-    while _fetched_sources(letter) < feeds:
+    times: on 2 cores, ``lll fetch`` has no such neighbour); with the seconds at which each of
+    ``shares`` of the sources was stored."""
+    marks: dict[float, float] = {}
+    while (stored := _fetched_sources(letter)) < feeds:
+        marks.update({share: time.perf_counter() - start for share in shares
+                      if share not in marks and stored >= share * feeds})
         if all(p.poll() is not None for p in procs):
             raise SystemExit("every worker exited with sources left: " + (procs[0].stderr.read() or "")[-1500:])
         time.sleep(0.1)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    return seconds, {share: marks.get(share, seconds) for share in shares}
+
+
+class MachineCPU:
+    """The whole machine's CPU seconds from ``/proc/stat``: busy (user, nice, system, irq, softirq:
+    every process, the PostgreSQL server's included) and stolen (time the hypervisor gave this
+    machine's virtual CPUs to someone else, which stretches the wall clock of whatever runs)."""
+
+    def __init__(self) -> None:
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.start = self._read()
+
+    def _read(self) -> tuple[float, float]:
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except (OSError, ValueError):
+            return 0.0, 0.0
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+        return (user + nice + system + irq + softirq) / self.tick, steal / self.tick
+
+    def since(self) -> tuple[float, float]:
+        busy, steal = self._read()
+        return busy - self.start[0], steal - self.start[1]
 
 
 def _children_cpu() -> float:
@@ -298,66 +327,116 @@ def _reap_orphans(timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
-def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int,
-                counts: tuple[int, ...] = (1, 2, 4)) -> bool:
+@dataclass
+class FetchTrial:
+    """One timed fetch of the day by ``lll fetch`` (``workers == 0``) or by ``workers`` workers."""
+
+    workers: int
+    seconds: float  # from the start of the fetching processes until every source is stored
+    cpu: float  # user + system of the fetching processes and their parse processes, whole lives
+    busy: float  # the machine's busy CPU over ``seconds`` (PostgreSQL's too)
+    steal: float  # CPU seconds the hypervisor took from this machine over ``seconds``
+    first: float  # seconds until 10% of the sources were stored (start-up)
+    tail: float  # seconds from 90% stored to all stored
+    items: int
+    once: bool
+    peak: int
+    good: bool
+
+    @property
+    def label(self) -> str:
+        return "lll fetch" if self.workers == 0 else f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+
+
+def _fetch_trial(stores: Stores, n: int, feeds: int, items: int, hosts: int, per_host: int) -> FetchTrial:
     import lll.workers as w
 
+    server = HostsServer(feeds, items, hosts=hosts, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.005)
+    try:
+        root, env = stores.new(server, per_host=per_host)
+        cpu = _children_cpu()
+        if n == 0:  # timed the same way as the workers: from its start until every source is stored
+            with opened(env) as letter:
+                machine, start = MachineCPU(), time.perf_counter()
+                fetch = subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, text=True)
+                seconds, marks = wait_stored(letter, [fetch], feeds, start, (0.1, 0.9))
+                busy, steal = machine.since()
+            if fetch.wait(120) != 0:
+                raise SystemExit(f"lll fetch exited {fetch.returncode}: {(fetch.stderr.read() or '')[-1500:]}")
+        else:
+            with opened(env) as letter, w.connected(letter):
+                ids = w.enqueue_fetches(letter, DAY)
+            with opened(env) as letter:
+                machine, start = MachineCPU(), time.perf_counter()
+                procs = workers(env, n)
+                seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
+                busy, steal = machine.since()
+            wait_fetched(env, ids, procs)  # and the workflows closed (not timed)
+            for p in procs:
+                p.wait(120)
+            _reap_orphans()
+        cpu = _children_cpu() - cpu  # the workers' whole lives (parse processes too), idle tail included
+        total, distinct = stored_items(env)
+        once = sorted(set(server.hits.values())) == [1] and len(server.hits) == feeds
+        peak = server.max_in_flight()
+        good = once and total == distinct == feeds * items and peak <= per_host
+        return FetchTrial(n, seconds, cpu, busy, steal, marks[0.1], seconds - marks[0.9], total, once, peak, good)
+    finally:
+        server.stop()
+
+
+def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int,
+                counts: tuple[int, ...] = (1, 2, 4), rounds: int = 3) -> bool:
+    """Rounds of ``lll fetch`` and each worker count, in turns (the order reversed every other
+    round), so that a slow spell of the machine falls on both sides; each ratio is taken within a
+    round and the table shows medians over rounds. The machine's busy CPU and its steal are beside
+    the wall clock: on a shared virtual machine the hypervisor can take many CPU-seconds during a
+    run, which no change to LLL causes or cures."""
     if quick:
-        feeds, items = min(feeds, 200), min(items, 20)
+        feeds, items, rounds = min(feeds, 200), min(items, 20), min(rounds, 1)
     base = Path(tempfile.mkdtemp(prefix="lll-scale-"))
     stores = Stores(base, url)
-    rows, ok = [], True
+    trials: list[list[FetchTrial]] = []
     _adopt_orphans()
     try:
-        for n in (0, *counts):
-            label = "lll fetch" if n == 0 else f"{n} worker{'s' if n > 1 else ''}"
-            server = HostsServer(feeds, items, hosts=hosts, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.005)
-            try:
-                root, env = stores.new(server, per_host=per_host)
-                cpu = _children_cpu()
-                if n == 0:  # timed the same way as the workers: from its start until every source is stored
-                    with opened(env) as letter:
-                        start = time.perf_counter()
-                        fetch = subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
-                                                 stderr=subprocess.PIPE, text=True)
-                        seconds = wait_stored(letter, [fetch], feeds, start)
-                    if fetch.wait(120) != 0:
-                        raise SystemExit(f"lll fetch exited {fetch.returncode}: {(fetch.stderr.read() or '')[-1500:]}")
-                else:
-                    with opened(env) as letter, w.connected(letter):
-                        ids = w.enqueue_fetches(letter, DAY)
-                    with opened(env) as letter:
-                        start = time.perf_counter()
-                        procs = workers(env, n)
-                        seconds = wait_stored(letter, procs, feeds, start)
-                    wait_fetched(env, ids, procs)  # and the workflows closed (not timed)
-                    for p in procs:
-                        p.wait(120)
-                    _reap_orphans()
-                cpu = _children_cpu() - cpu  # the workers' whole lives (parse processes too), idle tail included
-                total, distinct = stored_items(env)
-                once = sorted(set(server.hits.values())) == [1] and len(server.hits) == feeds
-                peak = server.max_in_flight()
-                good = once and total == distinct == feeds * items and peak <= per_host
-                ok &= good
-                rows.append((label, f"{seconds:.1f}", "", f"{cpu:.1f}", "", f"{total:,}", "yes" if once else "NO",
-                             str(peak), "ok" if good else "FAIL"))
-            finally:
-                server.stop()
-        baseline, base_cpu = float(rows[0][1]), float(rows[0][3])
-        rows = [(r[0], r[1], f"{float(r[1]) / baseline:.2f}", r[3], f"{float(r[3]) / base_cpu:.2f}", *r[5:])
-                for r in rows]
-        where = "PostgreSQL" if url else "SQLite (+ workers.db)"
-        print(f"Fetch: {feeds:,} feeds x {items} items on {hosts} hosts (per_host {per_host}), store {where}, "
-              f"{os.cpu_count()} cores")
-        table(("run", "seconds", "vs lll fetch", "CPU s", "CPU vs lll fetch", "items stored", "each feed once",
-               "peak per host", "checks"), rows)
-        print("seconds: wall clock from the start of the fetching processes until every source is stored (start-up "
-              "included; the store watched by one count every 0.1 s); CPU s: user + system time of the "
-              "fetching processes and their parse processes (less noisy on a shared machine)\n")
+        for r in range(rounds):
+            order = (0, *counts) if r % 2 == 0 else (*reversed(counts), 0)
+            got = {n: _fetch_trial(stores, n, feeds, items, hosts, per_host) for n in order}
+            trials.append([got[n] for n in (0, *counts)])
+            print(f"round {r + 1}: " + ", ".join(f"{t.label} {t.seconds:.1f} s (CPU {t.cpu:.1f}, machine "
+                                                 f"{t.busy:.1f}, steal {t.steal:.1f})" for t in trials[-1]),
+                  flush=True)
     finally:
         stores.close()
         shutil.rmtree(base, ignore_errors=True)
+
+    def median(values: list[float]) -> float:
+        return float(np.median(values))
+
+    rows, ok = [], all(t.good for one in trials for t in one)
+    for k in range(len(counts) + 1):
+        runs = [one[k] for one in trials]
+
+        def ratio(field: str, runs: list[FetchTrial] = runs, k: int = k) -> str:
+            return f"{median([getattr(one[k], field) / getattr(one[0], field) for one in trials]):.2f}"
+
+        rows.append((runs[0].label, f"{median([t.seconds for t in runs]):.1f}", ratio("seconds"),
+                     f"{median([t.cpu for t in runs]):.1f}", ratio("cpu"), f"{median([t.busy for t in runs]):.1f}",
+                     ratio("busy"), f"{median([t.steal for t in runs]):.1f}", f"{median([t.first for t in runs]):.1f}",
+                     f"{median([t.tail for t in runs]):.1f}", f"{runs[0].items:,}",
+                     "yes" if all(t.once for t in runs) else "NO", str(max(t.peak for t in runs)),
+                     "ok" if all(t.good for t in runs) else "FAIL"))
+    where = "PostgreSQL" if url else "SQLite (+ workers.db)"
+    print(f"\nFetch: {feeds:,} feeds x {items} items on {hosts} hosts (per_host {per_host}), store {where}, "
+          f"{os.cpu_count()} cores; medians of {rounds} round{'s' if rounds > 1 else ''}")
+    table(("run", "seconds", "vs lll fetch", "CPU s", "vs lll fetch", "machine CPU s", "vs lll fetch", "steal s",
+           "to 10% s", "last 10% s", "items stored", "each feed once", "peak per host", "checks"), rows)
+    print("seconds: wall clock from the start of the fetching processes until every source is stored (start-up "
+          "included; the store watched by one count every 0.1 s); CPU s: user + system time of the fetching "
+          "processes and their parse processes; machine CPU s: the whole machine's busy time over those seconds "
+          "(PostgreSQL and the loopback server included); steal s: CPU time the hypervisor took meanwhile; "
+          "ratios: the median of each round's ratio\n")
     return ok
 
 
@@ -557,6 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-host", type=int, default=4)
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--workers", default="1,2,4", help="worker counts of the fetch part (beside lll fetch)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the fetch part (medians are shown)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     ok = True
@@ -566,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
         ok &= bench_cluster(args.quick)
     if "fetch" in parts:
         ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host,
-                          tuple(int(n) for n in args.workers.split(",")))
+                          tuple(int(n) for n in args.workers.split(",")), args.rounds)
     if "kill" in parts:
         ok &= bench_kill(args.quick, args.database_url, args.trials)
     if "draft" in parts:
