@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import numpy as np
@@ -355,23 +356,19 @@ def _fetch_trial(stores: Stores, n: int, feeds: int, items: int, hosts: int, per
     try:
         root, env = stores.new(server, per_host=per_host)
         cpu = _children_cpu()
-        if n == 0:  # timed the same way as the workers: from its start until every source is stored
-            with opened(env) as letter:
-                machine, start = MachineCPU(), time.perf_counter()
-                fetch = subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE, text=True)
-                seconds, marks = wait_stored(letter, [fetch], feeds, start, (0.1, 0.9))
-                busy, steal = machine.since()
-            if fetch.wait(120) != 0:
-                raise SystemExit(f"lll fetch exited {fetch.returncode}: {(fetch.stderr.read() or '')[-1500:]}")
-        else:
+        if n:
             with opened(env) as letter, w.connected(letter):
                 ids = w.enqueue_fetches(letter, DAY)
-            with opened(env) as letter:
-                machine, start = MachineCPU(), time.perf_counter()
-                procs = workers(env, n)
-                seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
-                busy, steal = machine.since()
+        with opened(env) as letter:  # both timed alike: from the processes' start until every source is stored
+            machine, start = MachineCPU(), time.perf_counter()
+            procs = workers(env, n) if n else [subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
+                                                                stderr=subprocess.PIPE, text=True)]
+            seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
+            busy, steal = machine.since()
+        if n == 0:
+            if procs[0].wait(120) != 0:
+                raise SystemExit(f"lll fetch exited {procs[0].returncode}: {(procs[0].stderr.read() or '')[-1500:]}")
+        else:
             wait_fetched(env, ids, procs)  # and the workflows closed (not timed)
             for p in procs:
                 p.wait(120)
@@ -411,20 +408,16 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
         stores.close()
         shutil.rmtree(base, ignore_errors=True)
 
-    def median(values: list[float]) -> float:
-        return float(np.median(values))
+    def ratio(k: int, field: str) -> str:  # the median of the rounds' ratios to lll fetch
+        return f"{median(getattr(one[k], field) / getattr(one[0], field) for one in trials):.2f}"
 
     rows, ok = [], all(t.good for one in trials for t in one)
     for k in range(len(counts) + 1):
         runs = [one[k] for one in trials]
-
-        def ratio(field: str, runs: list[FetchTrial] = runs, k: int = k) -> str:
-            return f"{median([getattr(one[k], field) / getattr(one[0], field) for one in trials]):.2f}"
-
-        rows.append((runs[0].label, f"{median([t.seconds for t in runs]):.1f}", ratio("seconds"),
-                     f"{median([t.cpu for t in runs]):.1f}", ratio("cpu"), f"{median([t.busy for t in runs]):.1f}",
-                     ratio("busy"), f"{median([t.steal for t in runs]):.1f}", f"{median([t.first for t in runs]):.1f}",
-                     f"{median([t.tail for t in runs]):.1f}", f"{runs[0].items:,}",
+        rows.append((runs[0].label, f"{median(t.seconds for t in runs):.1f}", ratio(k, "seconds"),
+                     f"{median(t.cpu for t in runs):.1f}", ratio(k, "cpu"), f"{median(t.busy for t in runs):.1f}",
+                     ratio(k, "busy"), f"{median(t.steal for t in runs):.1f}", f"{median(t.first for t in runs):.1f}",
+                     f"{median(t.tail for t in runs):.1f}", f"{runs[0].items:,}",
                      "yes" if all(t.once for t in runs) else "NO", str(max(t.peak for t in runs)),
                      "ok" if all(t.good for t in runs) else "FAIL"))
     where = "PostgreSQL" if url else "SQLite (+ workers.db)"
