@@ -175,3 +175,18 @@ def test_fetch_batches_keep_each_host_in_one_group_and_let_a_groups_hosts_take_t
         if len(hosts) > 1:  # the group's hosts in turn, while each has sources left
             assert order[:len(hosts)] == hosts
     assert host_group("h1.example") == host_group("h1.example") and host_group("h1.example").startswith("hosts-")
+
+
+def test_the_engine_flushes_notifications_once_a_second_not_a_hundred_times(_isolated: Path) -> None:
+    """DBOS's notifier thread wakes at the coalescing interval: LLL sets it, since each wake takes
+    the interpreter lock from a fetching worker's loop (measured in bench/scale.py)."""
+    from dbos import _dbos
+
+    from lll.newsletter import Newsletter
+    from lll.workers.engine import NOTIFY_COALESCE, connected
+
+    _lll("init")
+    with Newsletter.open(_isolated) as letter, connected(letter):
+        engine = _dbos._dbos_global_instance  # the launched engine (DBOS's own module global)
+        assert engine is not None
+        assert engine._sys_db._notification_coalesce_sec == NOTIFY_COALESCE == 1.0

@@ -63,6 +63,11 @@ FETCH_BATCH = 64  # sources per fetch workflow (of one host group)
 FETCH_STEP = 16  # sources per step of a fetch workflow: what a crash makes one fetch again at most
 FETCH_GROUPS = 64  # host groups: the fetch queue's partitions
 RECOVERY_EVERY = 5.0  # seconds between a worker's looks for dead workers' workflows
+#: seconds between the flushes of DBOS's notifier thread (LISTEN/NOTIFY for events and streams,
+#: which no LLL workflow uses): at its default, 0.01 s, the thread woke 100 times a second to take
+#: the interpreter lock from the fetch loop and the store's writer (1 worker 1.29x ``lll fetch``'s
+#: wall clock against 1.12x with 1 s, bench/scale.py on PostgreSQL)
+NOTIFY_COALESCE = 1.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ def _launch(letter: Newsletter, executor_id: str, *, listen: Sequence[str]) -> N
         "executor_id": executor_id,
         "application_version": f"lll-{lll.__version__}-workflows-{WORKFLOW_VERSION}",
         "log_level": os.environ.get("LLL_WORKER_LOG_LEVEL", "WARNING"),
+        "notification_coalesce_sec": NOTIFY_COALESCE,
     }
     if url.startswith("sqlite"):
         config["system_database_engine"] = _sqlite_engine(url)
