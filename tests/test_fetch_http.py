@@ -8,6 +8,7 @@ import gzip
 import time
 import tracemalloc
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import brotli
@@ -15,10 +16,12 @@ import pytest
 
 from lll.errors import BlockedAddressError, FetchError
 from lll.fetch.guard import address_allowed, check_url, system_resolver
-from lll.fetch.http import retry_after_seconds
+from lll.config import FetchSettings
+from lll.fetch.http import HttpClient, retry_after_seconds
+from lll.records import FetchedBody
 
 from conftest import (
-    FEEDS, Hang, LoopbackServer, Reply, Stream, fake_resolver, fast_settings, feed_reply, get,
+    FEEDS, Hang, LoopbackServer, Reply, Request, Stream, fake_resolver, fast_settings, feed_reply, get,
 )
 
 FEED = (FEEDS / "rss20.xml").read_bytes()
@@ -356,6 +359,48 @@ def test_server_that_never_answers_times_out(server: LoopbackServer) -> None:
     with pytest.raises(FetchError, match=r"no complete response within 1 s|timed out"):
         get(url, fast_settings(total_timeout=1.0, read_timeout=5.0))
     assert time.monotonic() - started < 3.0
+
+
+def _gather(urls: list[str], settings: FetchSettings) -> list[FetchedBody | BaseException]:
+    """``HttpClient.get`` of every URL at once through one client (in list order), as a fetch run does."""
+
+    async def run() -> list[FetchedBody | BaseException]:
+        async with HttpClient(settings, policy="loopback") as client:
+            return await asyncio.gather(*(client.get(u) for u in urls), return_exceptions=True)
+
+    return asyncio.run(run())
+
+
+def _slow(seconds: float) -> Callable[[Request], Reply | Stream | Hang]:
+    serve = feed_reply(FEED)
+
+    def answer(req: Request) -> Reply | Stream | Hang:
+        time.sleep(seconds)
+        return serve(req)
+    return answer
+
+
+def test_waiting_for_a_busy_host_does_not_count_against_the_timeout(server: LoopbackServer) -> None:
+    """Four feeds of one host, one at a time (``per_host = 1``), each answered in 0.4 s: the last
+    waits 1.2 s for its turn, more than ``total_timeout``, and still gets its whole answer."""
+    urls = [server.route(f"/slow{n}.xml", _slow(0.4)) for n in range(4)]
+    got = _gather(urls, fast_settings(per_host=1, concurrency=4, total_timeout=1.0, retries=0))
+    assert [g.status if isinstance(g, FetchedBody) else repr(g) for g in got] == [200] * 4
+
+
+def test_a_busy_host_holds_back_no_other_host(server: LoopbackServer) -> None:
+    """Six slow feeds of one host listed before two feeds of another: with one request per host and
+    two overall, the second host is fetched at once, not after the first host's queue has drained."""
+    other = LoopbackServer().start()
+    try:
+        slow = [server.route(f"/slow{n}.xml", _slow(0.3)) for n in range(6)]
+        quick = [other.route(f"/quick{n}.xml", feed_reply(FEED)) for n in range(2)]
+        got = _gather(slow + quick, fast_settings(per_host=1, concurrency=2, total_timeout=5.0, retries=0))
+        assert all(isinstance(g, FetchedBody) and g.status == 200 for g in got)
+        second_slow = sorted(r.at for r in server.requests)[1]
+        assert max(r.at for r in other.requests) < second_slow, "the quick host waited for the slow one"
+    finally:
+        other.stop()
 
 
 def test_connection_refused_is_a_clean_error() -> None:

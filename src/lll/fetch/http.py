@@ -125,13 +125,11 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            async with self._all:
-                try:
-                    async with asyncio.timeout(self.settings.total_timeout):
-                        result = await self._exchange(url, headers, limit)
-                except TimeoutError as exc:
-                    raise FetchError(f"{url}: no complete response within {self.settings.total_timeout:g} s "
-                                     "(server too slow or body never ends)", url=url) from exc
+            try:
+                result = await self._exchange(url, headers, limit)
+            except TimeoutError as exc:
+                raise FetchError(f"{url}: no complete response within {self.settings.total_timeout:g} s "
+                                 "(server too slow or body never ends)", url=url) from exc
             status, final_url, response_headers, body, warnings = result
             if status in RETRY_STATUSES and attempt <= self.settings.retries:
                 delay = retry_after_seconds(response_headers.get("retry-after"))
@@ -154,40 +152,56 @@ class HttpClient:
 
     async def _exchange(self, url: str, headers: dict[str, str],
                         limit: int) -> tuple[int, str, httpx.Headers, bytes, tuple[str, ...]]:
+        """One GET and its redirects. Each hop takes its host's slot, then one of the overall slots:
+        a request waiting for a busy host holds no overall slot, so the other hosts go on meanwhile
+        (taken the other way round, the sources of one host listed together filled every overall
+        slot and fetched at that host's pace). ``total_timeout`` runs from the first hop's slots on,
+        so waiting one's turn is not counted as the server's slowness."""
         assert self._client is not None, "use HttpClient as an async context manager"
-        current = url
+        current, deadline = url, None
         for _hop in range(self.settings.max_redirects + 1):
-            addresses = await check_url(current, self.policy, self.resolver)
             host = urlsplit(current).netloc.lower()
-            async with self._hosts[host]:
-                try:
-                    self._pins.pin(*connection_key(current), addresses)
-                    request = self._client.build_request("GET", current, headers=headers)
-                    response = await self._client.send(request, stream=True)
-                except httpx.InvalidURL as exc:
-                    raise FetchError(f"{current}: invalid URL ({exc})", url=url) from exc
-                except httpx.TimeoutException as exc:
-                    raise FetchError(f"{current}: timed out ({exc.__class__.__name__})", url=url) from exc
-                except httpx.TransportError as exc:
-                    raise FetchError(f"{current}: connection failed ({exc.__class__.__name__}: {exc})",
-                                     url=url) from exc
-                try:
-                    if response.status_code in REDIRECT_STATUSES:
-                        location = response.headers.get("location", "")
-                        if not location:
-                            raise FetchError(f"{current}: redirect without Location", url=url)
-                        current = urljoin(current, location)
-                        continue
-                    warnings: tuple[str, ...] = ()
-                    if response.status_code == 304:
-                        await response.aread()  # empty: reading it keeps the connection alive
-                        body = b""
-                    else:
-                        body, warnings = await self._read(response, current, limit)
-                    return response.status_code, current, response.headers, body, warnings
-                finally:
-                    await response.aclose()
+            async with self._hosts[host], self._all:
+                if deadline is None:
+                    deadline = asyncio.get_running_loop().time() + self.settings.total_timeout
+                async with asyncio.timeout_at(deadline):
+                    addresses = await check_url(current, self.policy, self.resolver)
+                    answer = await self._hop(current, url, headers, limit, addresses)
+            if not isinstance(answer, str):
+                return answer
+            current = answer  # a redirect: the next hop
         raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects (last: {current})", url=url)
+
+    async def _hop(self, current: str, url: str, headers: dict[str, str], limit: int,
+                   addresses: list[str]) -> str | tuple[int, str, httpx.Headers, bytes, tuple[str, ...]]:
+        """One request of an exchange: the redirect's next URL, or the final answer."""
+        assert self._client is not None
+        try:
+            self._pins.pin(*connection_key(current), addresses)
+            request = self._client.build_request("GET", current, headers=headers)
+            response = await self._client.send(request, stream=True)
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"{current}: invalid URL ({exc})", url=url) from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"{current}: timed out ({exc.__class__.__name__})", url=url) from exc
+        except httpx.TransportError as exc:
+            raise FetchError(f"{current}: connection failed ({exc.__class__.__name__}: {exc})",
+                             url=url) from exc
+        try:
+            if response.status_code in REDIRECT_STATUSES:
+                location = response.headers.get("location", "")
+                if not location:
+                    raise FetchError(f"{current}: redirect without Location", url=url)
+                return str(urljoin(current, location))
+            warnings: tuple[str, ...] = ()
+            if response.status_code == 304:
+                await response.aread()  # empty: reading it keeps the connection alive
+                body = b""
+            else:
+                body, warnings = await self._read(response, current, limit)
+            return response.status_code, current, response.headers, body, warnings
+        finally:
+            await response.aclose()
 
     async def _read(self, response: httpx.Response, url: str, limit: int) -> tuple[bytes, tuple[str, ...]]:
         declared = response.headers.get("content-length", "")
