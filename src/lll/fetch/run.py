@@ -17,11 +17,11 @@ from datetime import timedelta
 
 from lll.clock import now
 from lll.config import FetchSettings
-from lll.errors import FetchError, ParseError
+from lll.errors import FetchError
 from lll.fetch.guard import Resolver, system_resolver
 from lll.fetch.http import HttpClient
 from lll.fetch.pages import PageFetcher, where_it_points
-from lll.parse.feeds import parse_feed
+from lll.parse.feeds import parse_job
 from lll.records import ParsedFeed, Source
 from lll.store import Store
 from lll.store.batch import BatchWriter
@@ -67,16 +67,6 @@ class FetchReport:
             line += "; failed: " + ", ".join(o.source.name for o in self.failed[:10])
             line += " …" if bad > 10 else ""
         return line
-
-
-def _parse_job(body: bytes, url: str, content_type: str, kind: str) -> ParsedFeed | str:
-    """Runs in a worker process: a parsed feed, or the error message."""
-    try:
-        return parse_feed(body, url=url, content_type=content_type, kind=kind)
-    except ParseError as exc:
-        return str(exc)
-    except Exception as exc:  # noqa: BLE001 - one hostile feed must not stop the run
-        return f"{url}: parser failed ({exc.__class__.__name__}: {exc})"
 
 
 class FetchRun:
@@ -143,8 +133,8 @@ class FetchRun:
         if not fetched.not_modified:
             kind = source.kind if source.kind not in ("", "auto") else "auto"
             job = (fetched.body, source.url, fetched.content_type, kind)
-            result = (await loop.run_in_executor(parser, _parse_job, *job) if parser is not None
-                      else _parse_job(*job))
+            result = (await loop.run_in_executor(parser, parse_job, *job) if parser is not None
+                      else parse_job(*job))
             if isinstance(result, str):
                 return await fail(result, fetched.status, len(fetched.body), fetched.attempts)
             try:

@@ -29,12 +29,12 @@ PARSE_PROCESSES = 2
 
 def _parse_pool(processes: int) -> Executor:
     """Parse processes from a fork server (this process soon runs DBOS threads, which a plain
-    fork would copy mid-flight) that imports the parser once, so each process forked from it starts
-    with it loaded. They are started at once, on a thread of their own, while the engine launches:
-    started by the first parse, they held the fetch loop for the second it takes the fork server
-    to import the parser."""
+    fork would copy mid-flight) that imports the parser once (``lll.parse.feeds``, where the job
+    lives), so each process forked from it starts with it loaded. They are started at once, on a
+    thread of their own, while the engine launches: started by the first parse, they held the
+    fetch loop for the moment it takes the fork server to import the parser."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["lll.fetch.run"])
+    context.set_forkserver_preload(["lll.parse.feeds"])
     pool = ProcessPoolExecutor(processes, mp_context=context)
 
     def start() -> None:
