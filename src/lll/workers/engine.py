@@ -60,7 +60,11 @@ DRAFT_QUEUE = "lll-draft"
 WORKFLOW_VERSION = "3"  # bump when a workflow's steps change: older pending workflows are then left alone
 WORKERS_DB = "workers.db"  # beside lll.db when the store is SQLite
 FETCH_BATCH = 64  # sources per fetch workflow (of one host group)
-FETCH_STEP = 16  # sources per step of a fetch workflow: what a crash makes one fetch again at most
+#: sources per step of a fetch workflow: what a crash makes one fetch again at most (idempotent: it
+#: stores nothing twice). The whole batch: each step ends in a wait for its slowest source, and
+#: with steps of 16 those waits cost one worker 1.30x ``lll fetch``'s wall clock against 1.24x,
+#: four workers 1.12x against 1.03x (paired rounds of bench/scale.py's fetch on PostgreSQL)
+FETCH_STEP = FETCH_BATCH
 FETCH_GROUPS = 64  # host groups: the fetch queue's partitions
 RECOVERY_EVERY = 5.0  # seconds between a worker's looks for dead workers' workflows
 #: seconds between the flushes of DBOS's notifier thread (LISTEN/NOTIFY for events and streams,
