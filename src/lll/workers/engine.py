@@ -17,7 +17,7 @@ of its own: 2,000 sources on 2,000 hosts make about 64 workflows, not 2,000.
 
 Why batches: a workflow costs the engine several transactions of its own (claim, status, step
 output, result) and a poll of the queue to start; one per source made a worker fetch at a
-fifth of ``lll fetch``'s rate. A batch pays that once for many sources, and its steps fetch
+fifth of ``lll fetch``'s rate. A batch pays that once for many sources, and its step fetches
 them concurrently through the same ``FetchRun`` code as ``lll fetch``.
 
 A step interrupted by a crash runs again (DBOS gives steps at-least-once, workflows
@@ -161,8 +161,8 @@ def _launch(letter: Newsletter, executor_id: str, *, listen: Sequence[str]) -> N
     settings = letter.config.fetch
     # one batch of a host group at a time; per worker, twice as many batches as fill
     # ``concurrency`` requests at ``per_host`` each, so that the HTTP client stays full while a
-    # batch is between steps or a freed slot waits for the next poll (the client holds the
-    # overall and per-host limits whatever is started)
+    # batch finishes its last sources or a freed slot waits for the next poll (the client holds
+    # the overall and per-host limits whatever is started)
     DBOS.register_queue(FETCH_QUEUE, partition_concurrency=1,
                         worker_concurrency=max(2, 2 * settings.concurrency // settings.per_host),
                         polling_interval_sec=0.5)
