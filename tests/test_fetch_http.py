@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import brotli
 import pytest
 
+from lll.config import FetchSettings
 from lll.errors import BlockedAddressError, FetchError
 from lll.fetch.guard import address_allowed, check_url, system_resolver
-from lll.config import FetchSettings
 from lll.fetch.http import HttpClient, retry_after_seconds
 from lll.records import FetchedBody
 
