@@ -15,9 +15,11 @@ cluster  the event layer's stream clustering (``cluster_stream``, MiniLM-like ve
          500 to 4,000 units: the full search (every open story's nearest member computed) against
          the bounded one; the labels must be identical.
 fetch    N loopback feeds × M items on H hosts, fetched by single-process ``lll fetch`` and by 1, 2
-         and 4 ``lll worker`` processes (``enqueue_fetches``); the server counts requests per feed
-         and requests in flight per host: every feed fetched once, every item stored once, no host
-         above ``[fetch] per_host``.
+         and 4 ``lll worker`` processes (``enqueue_fetches``), started with the day queued
+         ("cold": their start-up timed, as ``lll fetch``'s is) and already running, idle, when the
+         day is queued ("running": what a worker left on pays a day; ``--cold-only`` skips these);
+         the server counts requests per feed and requests in flight per host: every feed fetched
+         once, every item stored once, no host above ``[fetch] per_host``.
 kill     trials of a day (fetch, draft, publish to a fake DEV) by two workers, one killed with
          SIGKILL mid-fetch (once a random share of the sources is stored, watched through the
          store) and replaced: every item stored once, one issue, one DEV draft; prints how many
@@ -343,48 +345,96 @@ class FetchTrial:
     once: bool
     peak: int
     good: bool
+    running: bool = False  # the workers started, and idle, before the day was queued
 
     @property
     def label(self) -> str:
-        return "lll fetch" if self.workers == 0 else f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+        if self.workers == 0:
+            return "lll fetch"
+        return f"{self.workers} worker{'s' if self.workers > 1 else ''}{', running' if self.running else ''}"
 
 
-def _fetch_trial(stores: Stores, n: int, feeds: int, items: int, hosts: int, per_host: int) -> FetchTrial:
+def _process_cpu(procs: list[subprocess.Popen[str]]) -> float:
+    """User + system seconds these processes have used so far (themselves, from ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in procs:
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _settled(procs: list[subprocess.Popen[str]], timeout: float = 120.0) -> None:
+    """Wait until the workers have started and gone idle: under 0.1 CPU-seconds each over a second."""
+    deadline = time.monotonic() + timeout
+    last = [_process_cpu([p]) for p in procs]
+    while True:
+        time.sleep(1.0)
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit("a worker exited while starting: " + (procs[0].stderr.read() or "")[-1500:])
+        now = [_process_cpu([p]) for p in procs]
+        if all(b - a < 0.1 for a, b in zip(last, now, strict=True)):
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the workers did not settle within {timeout:.0f} s")
+        last = now
+
+
+def _fetch_trial(stores: Stores, n: int, feeds: int, items: int, hosts: int, per_host: int,
+                 running: bool = False) -> FetchTrial:
     import lll.workers as w
 
     server = HostsServer(feeds, items, hosts=hosts, day=datetime(2026, 5, 10, 23, tzinfo=UTC), delay=0.005)
     try:
         root, env = stores.new(server, per_host=per_host)
         cpu = _children_cpu()
-        if n:
-            with opened(env) as letter, w.connected(letter):
-                ids = w.enqueue_fetches(letter, DAY)
-        with opened(env) as letter:  # both timed alike: from the processes' start until every source is stored
-            machine, start = MachineCPU(), time.perf_counter()
-            procs = workers(env, n) if n else [subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
-                                                                stderr=subprocess.PIPE, text=True)]
-            seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
-            busy, steal = machine.since()
+        if n and running:  # timed from the enqueue: the workers' start-up and idle wait are not
+            procs = workers(env, n, idle=3600.0)
+            _settled(procs)
+            cpu += _process_cpu(procs)
+            with opened(env) as letter:
+                with w.connected(letter):
+                    machine, start = MachineCPU(), time.perf_counter()
+                    ids = w.enqueue_fetches(letter, DAY)
+                seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
+                busy, steal = machine.since()
+        else:
+            if n:
+                with opened(env) as letter, w.connected(letter):
+                    ids = w.enqueue_fetches(letter, DAY)
+            with opened(env) as letter:  # both timed alike: from the processes' start until every source is stored
+                machine, start = MachineCPU(), time.perf_counter()
+                procs = workers(env, n) if n else [subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
+                                                                    stderr=subprocess.PIPE, text=True)]
+                seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
+                busy, steal = machine.since()
         if n == 0:
             if procs[0].wait(120) != 0:
                 raise SystemExit(f"lll fetch exited {procs[0].returncode}: {(procs[0].stderr.read() or '')[-1500:]}")
         else:
             wait_fetched(env, ids, procs)  # and the workflows closed (not timed)
+            if running:
+                for p in procs:
+                    p.send_signal(signal.SIGTERM)
             for p in procs:
                 p.wait(120)
             _reap_orphans()
-        cpu = _children_cpu() - cpu  # the workers' whole lives (parse processes too), idle tail included
+        # the workers' whole lives (parse processes too), idle tail included; running ones less
+        # what they had used by the enqueue (their parse processes' start-up stays counted)
+        cpu = _children_cpu() - cpu
         total, distinct = stored_items(env)
         once = sorted(set(server.hits.values())) == [1] and len(server.hits) == feeds
         peak = server.max_in_flight()
         good = once and total == distinct == feeds * items and peak <= per_host
-        return FetchTrial(n, seconds, cpu, busy, steal, marks[0.1], seconds - marks[0.9], total, once, peak, good)
+        return FetchTrial(n, seconds, cpu, busy, steal, marks[0.1], seconds - marks[0.9], total, once, peak, good,
+                          running)
     finally:
         server.stop()
 
 
 def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int, per_host: int,
-                counts: tuple[int, ...] = (1, 2, 4), rounds: int = 3) -> bool:
+                counts: tuple[int, ...] = (1, 2, 4), rounds: int = 3, cold_only: bool = False) -> bool:
     """Rounds of ``lll fetch`` and each worker count, in turns (the order reversed every other
     round), so that a slow spell of the machine falls on both sides; each ratio is taken within a
     round and the table shows medians over rounds. The machine's busy CPU and its steal are beside
@@ -395,12 +445,13 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
     base = Path(tempfile.mkdtemp(prefix="lll-scale-"))
     stores = Stores(base, url)
     trials: list[list[FetchTrial]] = []
+    arms = [(0, False), *((n, False) for n in counts), *(() if cold_only else ((n, True) for n in counts))]
     _adopt_orphans()
     try:
         for r in range(rounds):
-            order = (0, *counts) if r % 2 == 0 else (*reversed(counts), 0)
-            got = {n: _fetch_trial(stores, n, feeds, items, hosts, per_host) for n in order}
-            trials.append([got[n] for n in (0, *counts)])
+            order = arms if r % 2 == 0 else arms[::-1]
+            got = {arm: _fetch_trial(stores, *arm[:1], feeds, items, hosts, per_host, running=arm[1]) for arm in order}
+            trials.append([got[arm] for arm in arms])
             print(f"round {r + 1}: " + ", ".join(f"{t.label} {t.seconds:.1f} s (CPU {t.cpu:.1f}, machine "
                                                  f"{t.busy:.1f}, steal {t.steal:.1f})" for t in trials[-1]),
                   flush=True)
@@ -412,7 +463,7 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
         return f"{median(getattr(one[k], field) / getattr(one[0], field) for one in trials):.2f}"
 
     rows, ok = [], all(t.good for one in trials for t in one)
-    for k in range(len(counts) + 1):
+    for k in range(len(arms)):
         runs = [one[k] for one in trials]
         rows.append((runs[0].label, f"{median(t.seconds for t in runs):.1f}", ratio(k, "seconds"),
                      f"{median(t.cpu for t in runs):.1f}", ratio(k, "cpu"), f"{median(t.busy for t in runs):.1f}",
@@ -426,8 +477,9 @@ def bench_fetch(quick: bool, url: str | None, feeds: int, items: int, hosts: int
     table(("run", "seconds", "vs lll fetch", "CPU s", "vs lll fetch", "machine CPU s", "vs lll fetch", "steal s",
            "to 10% s", "last 10% s", "items stored", "each feed once", "peak per host", "checks"), rows)
     print("seconds: wall clock from the start of the fetching processes until every source is stored (start-up "
-          "included; the store watched by one count every 0.1 s); CPU s: user + system time of the fetching "
-          "processes and their parse processes; machine CPU s: the whole machine's busy time over those seconds "
+          "included; the store watched by one count every 0.1 s), for running workers from the enqueue; CPU s: user "
+          "+ system time of the fetching processes and their parse processes (for running workers, less what they "
+          "had used by the enqueue); machine CPU s: the whole machine's busy time over those seconds "
           "(PostgreSQL and the loopback server included); steal s: CPU time the hypervisor took meanwhile; "
           "ratios: the median of each round's ratio\n")
     return ok
@@ -630,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--workers", default="1,2,4", help="worker counts of the fetch part (beside lll fetch)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the fetch part (medians are shown)")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="fetch part: only workers started with the day queued (not those already running)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     ok = True
@@ -639,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         ok &= bench_cluster(args.quick)
     if "fetch" in parts:
         ok &= bench_fetch(args.quick, args.database_url, args.feeds, args.items, args.hosts, args.per_host,
-                          tuple(int(n) for n in args.workers.split(",")), args.rounds)
+                          tuple(int(n) for n in args.workers.split(",")), args.rounds, args.cold_only)
     if "kill" in parts:
         ok &= bench_kill(args.quick, args.database_url, args.trials)
     if "draft" in parts:
