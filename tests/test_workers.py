@@ -190,3 +190,49 @@ def test_the_engine_flushes_notifications_once_a_second_not_a_hundred_times(_iso
         engine = _dbos._dbos_global_instance  # the launched engine (DBOS's own module global)
         assert engine is not None
         assert engine._sys_db._notification_coalesce_sec == NOTIFY_COALESCE == 1.0
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="about PostgreSQL's session advisory locks (a file lock lasts as long "
+                                            "as its process): run with LLL_TEST_DATABASE_URL")
+def test_a_worker_takes_its_liveness_lock_again_when_the_database_drops_its_session(_isolated: Path) -> None:
+    """A dropped connection (or a database restart) ends the session that held a worker's lock;
+    until the worker holds it again, its peers would take its running workflows for a dead one's."""
+    from lll.workers.engine import RECOVERY_EVERY
+    from lll.workers.liveness import advisory_key
+
+    key = advisory_key("lll-worker:survivor")
+    engine = sa.create_engine(os.environ["LLL_TEST_DATABASE_URL"], poolclass=sa.pool.NullPool,
+                              isolation_level="AUTOCOMMIT")
+
+    def holder() -> int | None:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                "AND classid::bigint = :hi AND objid::bigint = :lo"),
+                {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}).scalar()
+
+    _lll("init")
+    worker = _worker("--id", "survivor")
+    try:
+        deadline = time.monotonic() + 120
+        while (first := holder()) is None:
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker never took its lock"
+            time.sleep(0.1)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": first}).scalar()
+            # a peer takes the freed lock first (as a claim does) and keeps it over one look of the worker
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            time.sleep(RECOVERY_EVERY + 1.5)
+            assert holder() == conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        deadline = time.monotonic() + RECOVERY_EVERY + 15
+        while (again := holder()) in (None, first):
+            assert time.monotonic() < deadline, "the worker did not take its lock again"
+            time.sleep(0.2)
+        assert worker.poll() is None, "the worker went on running"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        engine.dispose()
+    err = _finish(worker)
+    assert "worker survivor: the database had dropped its liveness lock; it holds it again" in err
+    assert again != first

@@ -346,6 +346,9 @@ class Worker:
         try:
             while not self.stop.wait(1.0):
                 if time.monotonic() - looked >= RECOVERY_EVERY:
+                    if liveness.renew():
+                        log.warning("worker %s: the database had dropped its liveness lock; it holds it again",
+                                    self.executor_id)
                     self._recover_the_dead(liveness)
                     looked = time.monotonic()
                 if until_idle is None:

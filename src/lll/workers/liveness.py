@@ -45,6 +45,10 @@ class Liveness:
     def release(self) -> None:
         raise NotImplementedError
 
+    def renew(self) -> bool:
+        """Hold this worker's lock again if it was lost while the worker lives: whether it was."""
+        return False  # a file lock lasts as long as the process
+
     @contextmanager
     def claim(self, executor_id: str) -> Iterator[bool]:
         raise NotImplementedError
@@ -92,18 +96,49 @@ class FileLiveness(Liveness):
 
 
 class PostgresLiveness(Liveness):
-    """Several machines: a session advisory lock per worker, on its own connection."""
+    """Several machines: a session advisory lock per worker, on its own connection. The lock ends
+    with that session, so a database restart or a dropped connection ends it under a live worker,
+    and the others would then take the worker's running workflows for a dead one's, again at each
+    of their looks: :meth:`renew`, called at each of the worker's own looks, takes it again."""
 
     def __init__(self, url: str) -> None:
         self.engine = postgres_engine(url)
         self._conn: Any = None
+        self._key: int | None = None
 
     def hold(self, executor_id: str) -> None:
+        self._key = advisory_key(f"lll-worker:{executor_id}")
         self._conn = self.engine.connect()
-        self._conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(f"lll-worker:{executor_id}")})
+        self._conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": self._key})
         self._conn.commit()
 
+    def renew(self) -> bool:
+        if self._key is None:
+            return False  # never held (or released)
+        if self._conn is not None:
+            try:
+                self._conn.execute(sa.text("SELECT 1")).scalar()
+                self._conn.commit()
+                return False  # the session, and with it the lock, is alive
+            except sa.exc.DBAPIError:
+                self._conn.close()
+                self._conn = None
+        conn = None
+        try:
+            conn = self.engine.connect()
+            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar())
+            conn.commit()
+        except sa.exc.DBAPIError:
+            got = False  # the database is still away: the next look tries again
+        if not got:  # (or a peer is claiming the lock this moment, to find this worker's workflows gone)
+            if conn is not None:
+                conn.close()
+            return False
+        self._conn = conn
+        return True
+
     def release(self) -> None:
+        self._key = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
