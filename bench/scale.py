@@ -389,26 +389,25 @@ def _fetch_trial(stores: Stores, n: int, feeds: int, items: int, hosts: int, per
     try:
         root, env = stores.new(server, per_host=per_host)
         cpu = _children_cpu()
-        if n and running:  # timed from the enqueue: the workers' start-up and idle wait are not
+        running = running and n > 0
+        if running:  # started first, and idle: their start-up is not timed
             procs = workers(env, n, idle=3600.0)
             _settled(procs)
             cpu += _process_cpu(procs)
-            with opened(env) as letter:
+        elif n:
+            with opened(env) as letter, w.connected(letter):
+                ids = w.enqueue_fetches(letter, DAY)
+        with opened(env) as letter:  # timed from the processes' start (or the enqueue) until every source is stored
+            if running:
                 with w.connected(letter):
                     machine, start = MachineCPU(), time.perf_counter()
                     ids = w.enqueue_fetches(letter, DAY)
-                seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
-                busy, steal = machine.since()
-        else:
-            if n:
-                with opened(env) as letter, w.connected(letter):
-                    ids = w.enqueue_fetches(letter, DAY)
-            with opened(env) as letter:  # both timed alike: from the processes' start until every source is stored
+            else:
                 machine, start = MachineCPU(), time.perf_counter()
                 procs = workers(env, n) if n else [subprocess.Popen([*LLL, "fetch"], env=env, stdout=subprocess.DEVNULL,
                                                                     stderr=subprocess.PIPE, text=True)]
-                seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
-                busy, steal = machine.since()
+            seconds, marks = wait_stored(letter, procs, feeds, start, (0.1, 0.9))
+            busy, steal = machine.since()
         if n == 0:
             if procs[0].wait(120) != 0:
                 raise SystemExit(f"lll fetch exited {procs[0].returncode}: {(procs[0].stderr.read() or '')[-1500:]}")

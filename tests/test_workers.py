@@ -229,7 +229,7 @@ def test_a_worker_takes_its_liveness_lock_again_when_the_database_drops_its_sess
         while (again := holder()) in (None, first):
             assert time.monotonic() < deadline, "the worker did not take its lock again"
             time.sleep(0.2)
-        assert worker.poll() is None, "the worker went on running"
+        assert worker.poll() is None, "the worker exited"
     finally:
         worker.send_signal(signal.SIGTERM)
         engine.dispose()

@@ -95,6 +95,13 @@ class FileLiveness(Liveness):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _try_lock(conn: sa.Connection, key: int) -> bool:
+    """Take the session advisory lock ``key`` on ``conn`` if it is free: whether it was taken."""
+    got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+    conn.commit()
+    return got
+
+
 class PostgresLiveness(Liveness):
     """Several machines: a session advisory lock per worker, on its own connection. The lock ends
     with that session, so a database restart or a dropped connection ends it under a live worker,
@@ -123,16 +130,16 @@ class PostgresLiveness(Liveness):
             except sa.exc.DBAPIError:
                 self._conn.close()
                 self._conn = None
-        conn = None
         try:
             conn = self.engine.connect()
-            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar())
-            conn.commit()
         except sa.exc.DBAPIError:
-            got = False  # the database is still away: the next look tries again
+            return False  # the database is still away: the next look tries again
+        try:
+            got = _try_lock(conn, self._key)
+        except sa.exc.DBAPIError:
+            got = False
         if not got:  # (or a peer is claiming the lock this moment, to find this worker's workflows gone)
-            if conn is not None:
-                conn.close()
+            conn.close()
             return False
         self._conn = conn
         return True
@@ -148,8 +155,7 @@ class PostgresLiveness(Liveness):
     def claim(self, executor_id: str) -> Iterator[bool]:
         key = advisory_key(f"lll-worker:{executor_id}")
         with self.engine.connect() as conn:
-            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
-            conn.commit()
+            got = _try_lock(conn, key)
             try:
                 yield got
             finally:
